@@ -1,0 +1,170 @@
+"""The Tracker application: the only way to write to the log."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, TypeVar
+from uuid import UUID, uuid4
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import JSONTranscoder, RecordConflictError
+from eventsourcing.utils import get_topic
+
+from domain.errors import AlreadyExists, InvalidField, PartnershipNotFound, StaleVersion
+from domain.event_types import event_class
+from domain.partnership import Partnership
+from domain.transcodings import DateAsISO
+
+T = TypeVar("T")
+
+#: How often a write without If-Match re-reads and retries after losing a race.
+MAX_ATTEMPTS = 20
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What a successful command wrote: the partnership, its new version, the log position."""
+
+    partnership_id: UUID
+    version: int
+    notification_id: int
+    result: Any = None
+
+
+class Tracker(Application):
+    """Registers partnerships and records what happens to them, as events."""
+
+    name = "Tracker"  # pinned: it names the PostgreSQL tables and the tracking rows
+    snapshotting_intervals = {Partnership: 100}  # noqa: RUF012 (the library reads a class attribute)
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+
+    # --- commands ----------------------------------------------------------------------
+
+    def register_partnership(
+        self,
+        fields: Mapping[str, Any],
+        *,
+        recorded_by: str,
+        today: date,
+        partnership_id: UUID | None = None,
+    ) -> Recorded:
+        partnership = Partnership.register(
+            partnership_id or uuid4(), recorded_by=recorded_by, today=today, **fields
+        )
+        try:
+            recordings = self.save(partnership)
+        except RecordConflictError:
+            raise AlreadyExists(f"partnership {partnership.id} already exists") from None
+        return Recorded(partnership.id, partnership.version, recordings[-1].notification.id)
+
+    def record_event(
+        self,
+        partnership_id: UUID,
+        event_type: str,
+        fields: Mapping[str, Any],
+        *,
+        recorded_by: str,
+        today: date,
+        expected_version: int | None = None,
+    ) -> Recorded:
+        """Record one event; with ``expected_version`` a stale version is refused, without it a lost race is retried."""
+        return self._update(
+            partnership_id,
+            expected_version,
+            lambda p: p.record(event_type, dict(fields), recorded_by=recorded_by, today=today),
+        )
+
+    def flag_inactivity(self, partnership_id: UUID, *, today: date, days: int) -> Recorded | None:
+        """Flag the partnership's current spell of inactivity and overdue plans, each once."""
+        recorded = self._update(partnership_id, None, lambda p: p.flag_inactivity(today=today, days=days))
+        return recorded if recorded.result else None
+
+    def acknowledge_reminder(
+        self, partnership_id: UUID, flagged_version: int, *, note: str | None, recorded_by: str, today: date
+    ) -> Recorded:
+        return self._update(
+            partnership_id,
+            None,
+            lambda p: p.acknowledge(flagged_version, note=note, recorded_by=recorded_by, today=today),
+        )
+
+    def get_partnership(self, partnership_id: UUID) -> Partnership:
+        try:
+            return self.repository.get(partnership_id)
+        except AggregateNotFoundError:
+            raise PartnershipNotFound(partnership_id) from None
+
+    def is_empty(self) -> bool:
+        return not self.recorder.max_notification_id()
+
+    def import_events(self, events: Iterable[Partnership.Event]) -> int:
+        """Append already-recorded events (from an export) to an empty store, in one transaction."""
+        if not self.is_empty():
+            raise AlreadyExists("the store is not empty: import needs an empty store")
+        stored = [self.mapper.to_stored_event(e) for e in events]
+        if stored:
+            self.recorder.insert_events(stored)
+        return len(stored)
+
+    # --- internals --------------------------------------------------------------------
+
+    def _update(
+        self, partnership_id: UUID, expected_version: int | None, command: Callable[[Partnership], T]
+    ) -> Recorded:
+        for _attempt in range(MAX_ATTEMPTS):
+            partnership = self.get_partnership(partnership_id)
+            if expected_version is not None and partnership.version != expected_version:
+                raise StaleVersion(expected_version, partnership.version)
+            result = command(partnership)
+            if not partnership.pending_events:
+                return Recorded(partnership.id, partnership.version, 0, result)
+            try:
+                recordings = self.save(partnership)
+            except RecordConflictError:
+                if expected_version is not None:
+                    raise StaleVersion(expected_version, expected_version + 1) from None
+                continue
+            return Recorded(partnership.id, partnership.version, recordings[-1].notification.id, result)
+        raise RecordConflictError(f"gave up after {MAX_ATTEMPTS} conflicting writes to {partnership_id}")
+
+
+def rebuild_event(
+    *,
+    partnership_id: UUID,
+    version: int,
+    event_type: str,
+    occurred_on: date | None,
+    recorded_at: datetime,
+    recorded_by: str,
+    data: Mapping[str, Any],
+) -> Partnership.Event:
+    """The domain event an export entry describes (for ``tracker import``)."""
+    try:
+        cls = event_class(event_type)
+    except KeyError:
+        raise InvalidField("type", f"unknown event type {event_type!r}") from None
+    fields = {f.name: str(f.type) for f in dataclasses.fields(cls)}
+    unknown = set(data) - set(fields)
+    if unknown:
+        raise InvalidField("data", f"unknown fields {sorted(unknown)} for {event_type}")
+    kwargs: dict[str, Any] = {n: None for n in fields}
+    for name, value in data.items():
+        if fields[name].startswith("date") and isinstance(value, str):
+            value = date.fromisoformat(value)
+        kwargs[name] = value
+    kwargs.update(
+        originator_id=partnership_id,
+        originator_version=version,
+        timestamp=recorded_at,
+        occurred_on=occurred_on,
+        recorded_by=recorded_by,
+    )
+    if cls is Partnership.PartnershipRegistered:
+        kwargs["originator_topic"] = get_topic(Partnership)
+    return cls(**kwargs)
