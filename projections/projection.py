@@ -1,0 +1,239 @@
+"""The read models, fed from the Tracker's notification log.
+
+One composite projection keeps every read model (the log with its hash chain,
+each partnership's events, the partnership list, reminders) and one tracking
+position, all written in the same transaction: a batch of notifications is
+applied exactly once, and a crash in the middle leaves the previous batch's
+state, from which the next catch-up resumes.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import Tracking
+from eventsourcing.postgres import PostgresTrackingRecorder
+from eventsourcing.sqlite import SQLiteTrackingRecorder
+
+from domain import rules
+from domain.partnership import Partnership
+from projections.documents import partnership_document, reminders_of
+from projections.log import GENESIS_HASH, chain_hash, canonical, entry_of
+from projections.store import Db, Tx
+
+#: Advisory lock key serializing projection writers on PostgreSQL.
+PROJECTION_LOCK = 727_002
+BATCH = 500
+
+VIEW_TABLES = (
+    "view_log",
+    "view_events",
+    "view_partnerships",
+    "view_partnership_areas",
+    "view_reminders",
+)
+
+DDL = (
+    """CREATE TABLE IF NOT EXISTS {view_log} (
+        position BIGINT PRIMARY KEY,
+        notification_id BIGINT NOT NULL UNIQUE,
+        partnership_id TEXT NOT NULL,
+        version BIGINT NOT NULL,
+        type TEXT NOT NULL,
+        content TEXT NOT NULL,
+        hash TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS {view_events} (
+        partnership_id TEXT NOT NULL,
+        version BIGINT NOT NULL,
+        position BIGINT NOT NULL,
+        type TEXT NOT NULL,
+        occurred_on TEXT,
+        recorded_at TEXT NOT NULL,
+        recorded_by TEXT NOT NULL,
+        data TEXT NOT NULL,
+        retracted_by BIGINT,
+        retraction_reason TEXT,
+        PRIMARY KEY (partnership_id, version))""",
+    """CREATE TABLE IF NOT EXISTS {view_partnerships} (
+        id TEXT PRIMARY KEY,
+        sort_name TEXT NOT NULL,
+        partner_country TEXT NOT NULL,
+        status TEXT NOT NULL,
+        last_activity_on TEXT,
+        search TEXT NOT NULL,
+        version BIGINT NOT NULL,
+        doc TEXT NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS view_partnerships_sort ON {view_partnerships} (sort_name, id)",
+    "CREATE INDEX IF NOT EXISTS view_partnerships_status ON {view_partnerships} (status, sort_name, id)",
+    "CREATE INDEX IF NOT EXISTS view_partnerships_country ON {view_partnerships} (partner_country, sort_name, id)",
+    "CREATE INDEX IF NOT EXISTS view_partnerships_activity ON {view_partnerships} (last_activity_on)",
+    """CREATE TABLE IF NOT EXISTS {view_partnership_areas} (
+        area TEXT NOT NULL,
+        partnership_id TEXT NOT NULL,
+        PRIMARY KEY (area, partnership_id))""",
+    """CREATE TABLE IF NOT EXISTS {view_reminders} (
+        id TEXT PRIMARY KEY,
+        partnership_id TEXT NOT NULL,
+        opened_on TEXT NOT NULL,
+        is_open INTEGER NOT NULL,
+        doc TEXT NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS view_reminders_open ON {view_reminders} (is_open, opened_on)",
+    "CREATE INDEX IF NOT EXISTS view_reminders_partnership ON {view_reminders} (partnership_id)",
+)
+
+
+class SQLiteViewsRecorder(SQLiteTrackingRecorder):
+    """The library's tracking table plus our view tables, in the same SQLite file."""
+
+    def construct_create_table_statements(self) -> list[str]:
+        return [*super().construct_create_table_statements(), *(s.format(**{t: t for t in VIEW_TABLES}) for s in DDL)]
+
+
+class PostgresViewsRecorder(PostgresTrackingRecorder):
+    """The library's tracking table plus our view tables, in the same PostgreSQL schema."""
+
+    def __init__(self, datastore: Any, **kwargs: Any) -> None:
+        super().__init__(datastore, **kwargs)
+        from psycopg.sql import SQL
+
+        names = {t: f'"{self.datastore.schema}".{t}' for t in VIEW_TABLES}
+        self.sql_create_statements.extend(SQL(s.format(**names)) for s in DDL)  # type: ignore[arg-type]
+
+
+def views_recorder(app: Application) -> Any:
+    """The tracking recorder holding the views, on the application's own datastore."""
+    postgres = type(app.factory).__module__.startswith("eventsourcing.postgres")
+    return app.factory.tracking_recorder(PostgresViewsRecorder if postgres else SQLiteViewsRecorder)
+
+
+class Projection:
+    """Feeds every read model from the application's notification log."""
+
+    def __init__(self, app: Application, db: Db) -> None:
+        self.app = app
+        self.db = db
+        self.name = app.name
+        self._lock = threading.Lock()
+
+    @property
+    def position(self) -> int:
+        """The last notification id applied to the views."""
+        with self.db.transaction(write=False) as tx:
+            return tx.tracking_position(self.name)
+
+    def catch_up(self, batch: int = BATCH) -> int:
+        """Apply every notification not yet applied; returns how many were applied."""
+        applied = 0
+        with self._lock:
+            while True:
+                start = self.position
+                notifications = self.app.recorder.select_notifications(
+                    start=start, limit=batch, inclusive_of_start=False
+                )
+                if not notifications:
+                    return applied
+                applied += self._apply(notifications)
+
+    def _apply(self, notifications: Sequence[Any]) -> int:
+        with self.db.transaction(write=True) as tx:
+            tx.lock(PROJECTION_LOCK)
+            done = tx.tracking_position(self.name)  # another process may have moved on
+            fresh = [n for n in notifications if n.id > done]
+            if not fresh:
+                return 0
+            self.apply_batch(tx, [self.app.mapper.to_domain_event(n) for n in fresh], [n.id for n in fresh])
+            tx.insert_tracking(Tracking(self.name, fresh[-1].id))
+            return len(fresh)
+
+    def apply_batch(self, tx: Tx, events: Sequence[Partnership.Event], notification_ids: Sequence[int]) -> None:
+        """Append the events to the log and the event lists, then refold each partnership touched."""
+        t = self.db.table
+        head = tx.execute(f"SELECT position, hash FROM {t('view_log')} ORDER BY position DESC LIMIT 1").fetchone()
+        position, previous = (head["position"], head["hash"]) if head else (0, GENESIS_HASH)
+        log_rows, event_rows, retractions, touched = [], [], [], {}
+        for event, notification_id in zip(events, notification_ids, strict=True):
+            position += 1
+            entry = entry_of(event, position)
+            content = canonical(entry)
+            previous = chain_hash(previous, content)
+            pid = entry["partnership_id"]
+            log_rows.append((position, notification_id, pid, entry["version"], entry["type"], content, previous))
+            data = json.dumps(entry["data"], ensure_ascii=False, sort_keys=True)
+            event_rows.append(
+                (pid, entry["version"], position, entry["type"], entry["occurred_on"], entry["recorded_at"])
+                + (entry["recorded_by"], data)
+            )
+            if entry["type"] == rules.RETRACTED:
+                retractions.append((entry["version"], entry["data"]["reason"], pid, entry["data"]["retracts"]))
+            touched[pid] = None
+        tx.executemany(
+            f"INSERT INTO {t('view_log')} (position, notification_id, partnership_id, version, type, content, hash)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            log_rows,
+        )
+        tx.executemany(
+            f"INSERT INTO {t('view_events')} (partnership_id, version, position, type, occurred_on, recorded_at,"
+            " recorded_by, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            event_rows,
+        )
+        tx.executemany(
+            f"UPDATE {t('view_events')} SET retracted_by = ?, retraction_reason = ?"
+            " WHERE partnership_id = ? AND version = ?",
+            retractions,
+        )
+        for pid in touched:
+            self.refold(tx, pid)
+
+    def refold(self, tx: Tx, pid: str) -> None:
+        """Recompute one partnership's list row, areas and reminders from its event rows."""
+        t = self.db.table
+        rows = tx.execute(
+            f"SELECT version, type, occurred_on, recorded_at, recorded_by, data FROM {t('view_events')}"
+            " WHERE partnership_id = ? ORDER BY version",
+            (pid,),
+        ).fetchall()
+        doc = partnership_document(pid, rows)
+        search = " ".join(
+            str(doc.get(k) or "") for k in ("partner_name", "local_party", "description", "partner_country")
+        ).lower()
+        tx.execute(f"DELETE FROM {t('view_partnerships')} WHERE id = ?", (pid,))
+        tx.execute(
+            f"INSERT INTO {t('view_partnerships')} (id, sort_name, partner_country, status, last_activity_on,"
+            " search, version, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                pid,
+                doc["partner_name"].lower(),
+                doc["partner_country"],
+                doc["status"],
+                doc["last_activity_on"],
+                search,
+                doc["version"],
+                json.dumps(doc, ensure_ascii=False),
+            ),
+        )
+        tx.execute(f"DELETE FROM {t('view_partnership_areas')} WHERE partnership_id = ?", (pid,))
+        tx.executemany(
+            f"INSERT INTO {t('view_partnership_areas')} (area, partnership_id) VALUES (?, ?)",
+            [(area, pid) for area in doc["areas"]],
+        )
+        tx.execute(f"DELETE FROM {t('view_reminders')} WHERE partnership_id = ?", (pid,))
+        tx.executemany(
+            f"INSERT INTO {t('view_reminders')} (id, partnership_id, opened_on, is_open, doc) VALUES (?, ?, ?, ?, ?)",
+            [
+                (r["id"], pid, r["opened_on"], int(r["open"]), json.dumps(r, ensure_ascii=False))
+                for r in reminders_of(pid, rows)
+            ],
+        )
+
+    def rebuild(self) -> int:
+        """Throw every read model away and replay the whole log into it."""
+        with self._lock, self.db.transaction(write=True) as tx:
+            tx.lock(PROJECTION_LOCK)
+            for table in VIEW_TABLES:
+                tx.execute(f"DELETE FROM {self.db.table(table)}")
+            tx.execute(f"DELETE FROM {self.db.tracking_table} WHERE application_name = ?", (self.name,))
+        return self.catch_up()

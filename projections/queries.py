@@ -1,0 +1,222 @@
+"""Read-side queries: plain dicts out of the read models, never aggregates."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from domain.values import ACTIVE, INTENT
+from projections.documents import document_at, event_id
+from projections.store import Db
+
+
+@dataclass(frozen=True)
+class Clock:
+    """What "inactive" means today: the office's date and the configured threshold."""
+
+    today: date
+    inactivity_days: int
+
+    @property
+    def cutoff(self) -> str:
+        return (self.today - timedelta(days=self.inactivity_days)).isoformat()
+
+    def is_inactive(self, doc: dict[str, Any]) -> bool:
+        last = doc.get("last_activity_on")
+        return doc["status"] in (INTENT, ACTIVE) and last is not None and last < self.cutoff
+
+
+def _with_inactive(doc: dict[str, Any], clock: Clock) -> dict[str, Any]:
+    return {**doc, "inactive": clock.is_inactive(doc)}
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def get_partnership(db: Db, partnership_id: str, clock: Clock) -> dict[str, Any] | None:
+    with db.transaction(write=False) as tx:
+        row = tx.execute(f"SELECT doc FROM {db.table('view_partnerships')} WHERE id = ?", (partnership_id,)).fetchone()
+    return _with_inactive(json.loads(row["doc"]), clock) if row else None
+
+
+def list_partnerships(
+    db: Db,
+    clock: Clock,
+    *,
+    status: str | None = None,
+    country: str | None = None,
+    area: str | None = None,
+    q: str | None = None,
+    inactive: bool | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> dict[str, Any]:
+    """One page of the partnership list, filtered, ordered by partner name."""
+    t = db.table
+    where, params = [], []
+    if status:
+        where.append("p.status = ?")
+        params.append(status)
+    if country:
+        where.append("p.partner_country = ?")
+        params.append(country.upper())
+    if area:
+        where.append(f"EXISTS (SELECT 1 FROM {t('view_partnership_areas')} a WHERE a.area = ? AND a.partnership_id = p.id)")
+        params.append(area)
+    if q:
+        where.append("p.search LIKE ? ESCAPE '\\'")
+        params.append(f"%{_escape_like(q.lower())}%")
+    if inactive is not None:
+        test = "p.status IN ('intent', 'active') AND p.last_activity_on IS NOT NULL AND p.last_activity_on < ?"
+        where.append(test if inactive else f"NOT ({test})")
+        params.append(clock.cutoff)
+    clause = f"WHERE {' AND '.join(where)}" if where else ""
+    with db.transaction(write=False) as tx:
+        total = tx.scalar(f"SELECT COUNT(*) FROM {t('view_partnerships')} p {clause}", params)
+        rows = tx.execute(
+            f"SELECT p.doc FROM {t('view_partnerships')} p {clause} ORDER BY p.sort_name, p.id LIMIT ? OFFSET ?",
+            [*params, limit, offset],
+        ).fetchall()
+    return {"items": [_with_inactive(json.loads(r["doc"]), clock) for r in rows], "total": total}
+
+
+def count_by_status(db: Db) -> dict[str, int]:
+    with db.transaction(write=False) as tx:
+        rows = tx.execute(f"SELECT status, COUNT(*) AS n FROM {db.table('view_partnerships')} GROUP BY status").fetchall()
+    return {r["status"]: r["n"] for r in rows}
+
+
+def _event(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": event_id(row["partnership_id"], row["version"]),
+        "partnership_id": row["partnership_id"],
+        "version": row["version"],
+        "type": row["type"],
+        "occurred_on": row["occurred_on"],
+        "recorded_at": row["recorded_at"],
+        "recorded_by": row["recorded_by"],
+        "data": json.loads(row["data"]),
+        "retracted": row["retracted_by"] is not None,
+        "retracted_by": row["retracted_by"],
+        "retraction_reason": row["retraction_reason"],
+    }
+
+
+_EVENT_COLUMNS = (
+    "partnership_id, version, position, type, occurred_on, recorded_at, recorded_by, data, retracted_by,"
+    " retraction_reason"
+)
+
+
+def list_events(db: Db, partnership_id: str) -> list[dict[str, Any]] | None:
+    """The partnership's events, oldest first (by version), retracted ones marked; None if unknown."""
+    with db.transaction(write=False) as tx:
+        rows = tx.execute(
+            f"SELECT {_EVENT_COLUMNS} FROM {db.table('view_events')} WHERE partnership_id = ? ORDER BY version",
+            (partnership_id,),
+        ).fetchall()
+    return [_event(r) for r in rows] or None
+
+
+def get_event(db: Db, partnership_id: str, version: int) -> dict[str, Any] | None:
+    with db.transaction(write=False) as tx:
+        row = tx.execute(
+            f"SELECT {_EVENT_COLUMNS} FROM {db.table('view_events')} WHERE partnership_id = ? AND version = ?",
+            (partnership_id, version),
+        ).fetchone()
+    return _event(row) if row else None
+
+
+def log_page(db: Db, *, after: int = 0, limit: int = 100) -> dict[str, Any]:
+    """Log entries after ``after``, at most ``limit``; ``next`` is null when the page reaches the head."""
+    t = db.table
+    with db.transaction(write=False) as tx:
+        rows = tx.execute(
+            f"SELECT l.position, l.hash, e.partnership_id, e.version, e.position AS p2, e.type, e.occurred_on,"
+            f" e.recorded_at, e.recorded_by, e.data, e.retracted_by, e.retraction_reason"
+            f" FROM {t('view_log')} l JOIN {t('view_events')} e"
+            f" ON e.partnership_id = l.partnership_id AND e.version = l.version"
+            f" WHERE l.position > ? ORDER BY l.position LIMIT ?",
+            (after, limit),
+        ).fetchall()
+        head = tx.scalar(f"SELECT MAX(position) FROM {t('view_log')}") or 0
+    items = [{**_event(r), "position": r["position"], "hash": r["hash"]} for r in rows]
+    last = items[-1]["position"] if items else after
+    return {"items": items, "next": last if last < head else None}
+
+
+def head(db: Db) -> dict[str, Any]:
+    """The position and hash of the log's last entry (0 and 64 zeros when empty)."""
+    with db.transaction(write=False) as tx:
+        row = tx.execute(f"SELECT position, hash FROM {db.table('view_log')} ORDER BY position DESC LIMIT 1").fetchone()
+    return {"position": row["position"], "hash": row["hash"]} if row else {"position": 0, "hash": "0" * 64}
+
+
+def _event_rows(tx: Any, db: Db, partnership_id: str) -> list[dict[str, Any]]:
+    return tx.execute(
+        f"SELECT version, type, occurred_on, recorded_at, recorded_by, data FROM {db.table('view_events')}"
+        " WHERE partnership_id = ? ORDER BY version",
+        (partnership_id,),
+    ).fetchall()
+
+
+def partnership_at(
+    db: Db, partnership_id: str, clock: Clock, *, as_of: date | None, known_at: datetime | None
+) -> dict[str, Any] | None:
+    """The partnership as it stood on business day ``as_of`` as recorded by ``known_at``."""
+    with db.transaction(write=False) as tx:
+        rows = _event_rows(tx, db, partnership_id)
+    doc = document_at(partnership_id, rows, as_of=as_of, known_at=known_at)
+    if doc is None:
+        return None
+    at = Clock(as_of, clock.inactivity_days) if as_of else clock
+    return _with_inactive(doc, at)
+
+
+def register_at(db: Db, clock: Clock, *, as_of: date, known_at: datetime | None) -> list[dict[str, Any]]:
+    """Every partnership as it stood (the register on a given day), ordered by partner name."""
+    t = db.table
+    with db.transaction(write=False) as tx:
+        ids = [r["id"] for r in tx.execute(f"SELECT id FROM {t('view_partnerships')} ORDER BY sort_name, id").fetchall()]
+        rows = tx.execute(
+            f"SELECT partnership_id, version, type, occurred_on, recorded_at, recorded_by, data"
+            f" FROM {t('view_events')} ORDER BY partnership_id, version"
+        ).fetchall()
+    by_pid: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        by_pid.setdefault(r["partnership_id"], []).append(r)
+    at = Clock(as_of, clock.inactivity_days)
+    out = []
+    for pid in ids:
+        doc = document_at(pid, by_pid.get(pid, []), as_of=as_of, known_at=known_at)
+        if doc is not None:
+            out.append(_with_inactive(doc, at))
+    return out
+
+
+def list_reminders(db: Db, *, open_only: bool = False) -> list[dict[str, Any]]:
+    clause = "WHERE is_open = 1" if open_only else ""
+    with db.transaction(write=False) as tx:
+        rows = tx.execute(
+            f"SELECT doc FROM {db.table('view_reminders')} {clause} ORDER BY opened_on DESC, id"
+        ).fetchall()
+    return [json.loads(r["doc"]) for r in rows]
+
+
+def get_reminder(db: Db, reminder_id: str) -> dict[str, Any] | None:
+    with db.transaction(write=False) as tx:
+        row = tx.execute(f"SELECT doc FROM {db.table('view_reminders')} WHERE id = ?", (reminder_id,)).fetchone()
+    return json.loads(row["doc"]) if row else None
+
+
+def log_entries(db: Db, *, after: int = 0, batch: int = 1000) -> Any:
+    """Every log entry in position order, in pages (for export and verification)."""
+    while True:
+        page = log_page(db, after=after, limit=batch)
+        yield from page["items"]
+        if page["next"] is None:
+            return
+        after = page["next"]
