@@ -210,7 +210,12 @@ class Partnership(Aggregate):
         for plan_version, planned_for in rules.overdue_plans(state, today):
             self._trigger(
                 self.InactivityFlagged,
-                {**common, "kind": "exchange_overdue", "planned_for": planned_for, "plan_version": plan_version},
+                {
+                    **common,
+                    "kind": "exchange_overdue",
+                    "planned_for": planned_for,
+                    "plan_version": plan_version,
+                },
                 SYSTEM_USER,
             )
             flagged.append(self.version)

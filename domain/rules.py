@@ -239,5 +239,9 @@ def overdue_plans(state: State, today: date) -> list[tuple[int, date]]:
     return out
 
 
-def as_fact(version: int, type_: str, occurred_on: date | None, recorded_at: datetime, data: Mapping[str, Any]) -> Fact:
-    return Fact(version=version, type=type_, occurred_on=occurred_on, recorded_at=recorded_at, data=dict(data))
+def as_fact(
+    version: int, type_: str, occurred_on: date | None, recorded_at: datetime, data: Mapping[str, Any]
+) -> Fact:
+    return Fact(
+        version=version, type=type_, occurred_on=occurred_on, recorded_at=recorded_at, data=dict(data)
+    )

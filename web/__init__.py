@@ -1,0 +1,35 @@
+"""The web layer: composition root, API, CLI, jobs. Nothing imports ``web``."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, redirect, url_for
+
+from web.config import Config, load_config
+from web.services import Services, build_services
+
+
+def create_app(config: Config | None = None, services: Services | None = None) -> Flask:
+    """Build the Flask app over one store (the composition root)."""
+    from web import api
+    from web.errors import register_error_handlers
+
+    config = config or (services.config if services else load_config())
+    services = services or build_services(config)
+    app = Flask(__name__)
+    app.extensions["tracker"] = services
+    app.config.update(
+        SECRET_KEY=services.secret_key(),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+    )
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    register_error_handlers(app)
+    app.register_blueprint(api.bp)
+
+    @app.get("/")
+    def index() -> Response:
+        return redirect(url_for("api.openapi"))
+
+    return app

@@ -1,0 +1,275 @@
+"""The JSON API, ``/api/v1``: parse, one command or query, respond."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+from uuid import UUID
+
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
+
+from domain.event_types import EVENT_TYPES
+from domain.values import AREAS, STATUSES
+from projections import queries
+from projections.audit import verify_store
+from web.auth import AUDITORS, EVERYONE, MANAGERS, WRITERS, current_user, requires
+from web.errors import ApiError
+from web.schemas import EVENT_SCHEMAS, AcknowledgeReminderSchema, RegisterPartnershipSchema
+from web.services import Services
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def services() -> Services:
+    return current_app.extensions["tracker"]
+
+
+# --- request parsing ------------------------------------------------------------------------
+
+
+def json_body(*, allow_empty: bool = False) -> dict[str, Any]:
+    """The request's JSON object; 400 when the body is not one."""
+    if allow_empty and not request.get_data():
+        return {}
+    payload = request.get_json(force=True, silent=True)
+    if not isinstance(payload, dict):
+        raise ApiError(400, "the body must be a JSON object")
+    return payload
+
+
+def if_match() -> int | None:
+    """``If-Match: N`` (or ``"N"``) as an integer; 400 for anything else."""
+    raw = request.headers.get("If-Match")
+    if raw is None:
+        return None
+    text = raw.strip()
+    if len(text) >= 2 and text[0] == text[-1] == '"':
+        text = text[1:-1]
+    if not text.isdigit() or not text.isascii():
+        raise ApiError(
+            400, 'If-Match must be the partnership\'s version as an integer, e.g. If-Match: 3 or "3"'
+        )
+    return int(text)
+
+
+def query_int(name: str, default: int, *, low: int, high: int | None = None) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not raw.isascii() or int(raw) < low:
+        raise ApiError(422, "invalid query", {name: [f"Must be an integer of at least {low}."]})
+    return min(int(raw), high) if high else int(raw)
+
+
+def query_choice(name: str, choices: tuple[str, ...]) -> str | None:
+    raw = request.args.get(name)
+    if raw is not None and raw not in choices:
+        raise ApiError(422, "invalid query", {name: [f"Must be one of: {', '.join(choices)}."]})
+    return raw
+
+
+def query_bool(name: str) -> bool | None:
+    raw = request.args.get(name)
+    if raw is None:
+        return None
+    if raw.lower() not in ("true", "false", "1", "0"):
+        raise ApiError(422, "invalid query", {name: ["Must be true or false."]})
+    return raw.lower() in ("true", "1")
+
+
+def query_date(name: str) -> date | None:
+    raw = request.args.get(name)
+    if raw is None:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise ApiError(422, "invalid query", {name: ["Must be a date, YYYY-MM-DD."]}) from None
+
+
+def query_datetime(name: str) -> datetime | None:
+    """An ISO 8601 date-time; without an offset it is taken as UTC."""
+    raw = request.args.get(name)
+    if raw is None:
+        return None
+    try:
+        if len(raw) < 11:
+            raise ValueError
+        moment = datetime.fromisoformat(
+            raw.replace("Z", "+00:00").replace(" ", "+", 1) if "T" in raw else raw
+        )
+    except ValueError:
+        raise ApiError(
+            422, "invalid query", {name: ["Must be an ISO 8601 date-time, e.g. 2026-11-26T12:00:00Z."]}
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def partnership_id(raw: str) -> str:
+    try:
+        return str(UUID(raw))
+    except ValueError:
+        raise ApiError(404, f"partnership {raw} not found") from None
+
+
+def created(body: dict[str, Any], location: str) -> Response:
+    response = jsonify(body)
+    response.status_code = 201
+    response.headers["Location"] = location
+    return response
+
+
+# --- endpoints --------------------------------------------------------------------------------
+
+
+@bp.get("/health")
+def health() -> Response:
+    return jsonify({"status": "ok", "position": queries.head(services().db)["position"]})
+
+
+@bp.get("/partnerships")
+@requires(*EVERYONE)
+def list_partnerships() -> Response:
+    country = request.args.get("country")
+    if country is not None and (len(country) != 2 or not country.isascii() or not country.isalpha()):
+        raise ApiError(422, "invalid query", {"country": ["Must be an ISO 3166-1 alpha-2 code."]})
+    page = queries.list_partnerships(
+        services().db,
+        services().clock(),
+        status=query_choice("status", STATUSES),
+        country=country,
+        area=query_choice("area", AREAS),
+        q=request.args.get("q") or None,
+        inactive=query_bool("inactive"),
+        limit=query_int("limit", 50, low=1, high=1000),
+        offset=query_int("offset", 0, low=0),
+    )
+    return jsonify(page)
+
+
+@bp.post("/partnerships")
+@requires(*WRITERS)
+def register_partnership() -> Response:
+    fields = RegisterPartnershipSchema().load(json_body())
+    s = services()
+    recorded = s.tracker.register_partnership(fields, recorded_by=current_user().name, today=s.today())
+    s.after_command()
+    pid = str(recorded.partnership_id)
+    return created(queries.get_partnership(s.db, pid, s.clock()), url_for("api.get_partnership", pid=pid))
+
+
+@bp.get("/partnerships/<pid>")
+@requires(*EVERYONE)
+def get_partnership(pid: str) -> Response:
+    pid, s = partnership_id(pid), services()
+    as_of, known_at = query_date("as_of"), query_datetime("known_at")
+    if as_of is None and known_at is None:
+        doc = queries.get_partnership(s.db, pid, s.clock())
+    else:
+        doc = queries.partnership_at(s.db, pid, s.clock(), as_of=as_of, known_at=known_at)
+    if doc is None:
+        raise ApiError(404, f"partnership {pid} not found (at that time)")
+    return jsonify(doc)
+
+
+@bp.get("/partnerships/<pid>/events")
+@requires(*EVERYONE)
+def list_events(pid: str) -> Response:
+    events = queries.list_events(services().db, partnership_id(pid))
+    if events is None:
+        raise ApiError(404, f"partnership {pid} not found")
+    return jsonify({"items": events})
+
+
+@bp.post("/partnerships/<pid>/events")
+@requires(*WRITERS)
+def record_event(pid: str) -> Response:
+    pid, s = partnership_id(pid), services()
+    payload = json_body()
+    expected = if_match()
+    event_type = payload.pop("type", None)
+    if event_type not in EVENT_SCHEMAS:
+        message = (
+            "Unknown event type." if event_type not in EVENT_TYPES else "This type is written by the system."
+        )
+        raise ApiError(
+            422,
+            "invalid input",
+            {"type": [message if event_type is not None else "Missing data for required field."]},
+        )
+    fields = EVENT_SCHEMAS[event_type]().load(payload)
+    recorded = s.tracker.record_event(
+        UUID(pid),
+        event_type,
+        fields,
+        recorded_by=current_user().name,
+        today=s.today(),
+        expected_version=expected,
+    )
+    s.after_command()
+    event = queries.get_event(s.db, pid, recorded.version)
+    return created(event, url_for("api.list_events", pid=pid))
+
+
+@bp.get("/events")
+@requires(*AUDITORS)
+def log() -> Response:
+    page = queries.log_page(
+        services().db, after=query_int("after", 0, low=0), limit=query_int("limit", 100, low=1, high=1000)
+    )
+    return jsonify(page)
+
+
+@bp.get("/audit/verify")
+@requires(*AUDITORS)
+def audit_verify() -> Response:
+    s = services()
+    s.projection.catch_up()
+    return jsonify(verify_store(s.tracker, s.db))
+
+
+@bp.get("/register")
+@requires(*EVERYONE)
+def register() -> Response:
+    s = services()
+    as_of = query_date("as_of") or s.today()
+    known_at = query_datetime("known_at")
+    items = queries.register_at(s.db, s.clock(), as_of=as_of, known_at=known_at)
+    return jsonify(
+        {"as_of": as_of.isoformat(), "known_at": known_at.isoformat() if known_at else None, "items": items}
+    )
+
+
+@bp.get("/reminders")
+@requires(*EVERYONE)
+def list_reminders() -> Response:
+    return jsonify({"items": queries.list_reminders(services().db, open_only=bool(query_bool("open")))})
+
+
+@bp.post("/reminders/<rid>/acknowledge")
+@requires(*MANAGERS)
+def acknowledge_reminder(rid: str) -> Response:
+    s = services()
+    fields = AcknowledgeReminderSchema().load(json_body(allow_empty=True))
+    reminder = queries.get_reminder(s.db, rid)
+    if reminder is None:
+        raise ApiError(404, f"reminder {rid} not found")
+    if not reminder["open"]:
+        raise ApiError(409, f"reminder {rid} is not open")
+    s.tracker.acknowledge_reminder(
+        UUID(reminder["partnership_id"]),
+        reminder["flagged_version"],
+        note=fields.get("note"),
+        recorded_by=current_user().name,
+        today=s.today(),
+    )
+    s.after_command()
+    response = jsonify(queries.get_reminder(s.db, rid))
+    return response
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    from web.openapi import openapi_document
+
+    return jsonify(openapi_document())

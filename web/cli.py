@@ -1,0 +1,278 @@
+"""The ``tracker`` command line. Every command is a thin wrapper over a tested function."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+
+from domain.errors import DomainError
+from web.config import Config, ConfigError, load_config
+from web.services import Services, build_services
+
+
+class CliError(click.ClickException):
+    """A one-line error and a non-zero exit."""
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
+@contextmanager
+def opened(config: Config | None = None) -> Iterator[Services]:
+    """The services over the configured store, closed afterwards; config errors become one line."""
+    try:
+        services = build_services(config or load_config())
+    except (ConfigError, FileNotFoundError) as e:
+        raise CliError(str(e)) from None
+    except Exception as e:  # a store that cannot be opened: say which, in one line
+        raise CliError(f"cannot open the store: {type(e).__name__}: {e}".splitlines()[0]) from None
+    try:
+        yield services
+    finally:
+        services.close()
+
+
+def parse_day(value: str | None, name: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise CliError(f"{name} must be a date, YYYY-MM-DD, not {value!r}") from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Exchange-programme tracker: the county's foreign partnerships as an append-only log."""
+
+
+# --- serve ---------------------------------------------------------------------------------
+
+
+DEMO_USERS = (
+    ("urzednik", "officer", "urzednik@example.org"),
+    ("audytor", "auditor", "audytor@example.org"),
+    ("kierownik", "manager", "kierownik@example.org"),
+    ("admin", "admin", None),
+)
+DEMO_PASSWORD = "demo-haslo"
+
+
+def load_demo(services: Services) -> list[tuple[str, str, str]]:
+    """The county's seed and one demo user per role; returns (name, role, token) of users created."""
+    from web.seed import load_seed
+
+    load_seed(services.tracker, today=services.today())
+    services.after_command()
+    created = []
+    if services.users.count() == 0:
+        for name, role, email in DEMO_USERS:
+            token = services.users.add(name, role, email=email, password=DEMO_PASSWORD)
+            created.append((name, role, token))
+    return created
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64))
+@click.option("--no-demo", is_flag=True, help="Do not load the demo data into an empty store.")
+def serve(host: str, port: int, threads: int, no_demo: bool) -> None:
+    """Serve the web UI and the API (waitress, a production WSGI server)."""
+    import waitress
+
+    from web import create_app
+
+    with opened() as services:
+        if not no_demo and services.tracker.is_empty():
+            created = load_demo(services)
+            click.echo(f"Loaded the demo data: {services.projection.position} events.")
+            for name, role, token in created:
+                click.echo(f"  {role:8} login {name} / password {DEMO_PASSWORD}   API token {token}")
+        app = create_app(services=services)
+        services.follow()
+        where = services.config.database if not services.config.is_postgres else "PostgreSQL"
+        click.echo(f"Serving http://{host}:{port}/ (API at /api/v1, store: {where}). Ctrl+C stops.")
+        waitress.serve(app, host=host, port=port, threads=threads, ident="tracker", _quiet=True)
+
+
+# --- seed, users ----------------------------------------------------------------------------
+
+
+@main.command()
+def seed() -> None:
+    """Load the county's partner list as events (a second run adds nothing)."""
+    from web.seed import load_seed
+
+    with opened() as services:
+        try:
+            written = load_seed(services.tracker, today=services.today())
+        except (ValueError, DomainError) as e:
+            raise CliError(str(e)) from None
+        services.after_command()
+        click.echo(f"seed: {written} events written" if written else "seed: already loaded, nothing written")
+
+
+@main.group()
+def users() -> None:
+    """Manage users (kept apart from the log)."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--role", required=True, help="officer, auditor, manager or admin")
+@click.option("--email", default=None)
+@click.option("--password", default=None)
+def users_add(name: str, role: str, email: str | None, password: str | None) -> None:
+    """Create a user; prints the API token alone on the last line."""
+    from web.users import UserError
+
+    with opened() as services:
+        try:
+            token = services.users.add(name, role, email=email, password=password)
+        except UserError as e:
+            raise CliError(str(e)) from None
+        click.echo(f"created {role} {name}")
+        click.echo(token)
+
+
+# --- projections, audit, export, import --------------------------------------------------
+
+
+@main.group()
+def projections() -> None:
+    """Read models."""
+
+
+@projections.command("rebuild")
+def projections_rebuild() -> None:
+    """Throw the read models away and rebuild them from the log."""
+    with opened() as services:
+        applied = services.projection.rebuild()
+        click.echo(f"rebuilt the read models from {applied} events")
+
+
+@main.group()
+def audit() -> None:
+    """Integrity checks for auditors."""
+
+
+@audit.command("digest")
+def audit_digest() -> None:
+    """Print POSITION:HASH of the log's head, to keep outside the database."""
+    from projections.queries import head
+
+    with opened() as services:
+        h = head(services.db)
+        click.echo(f"{h['position']}:{h['hash']}")
+
+
+@audit.command("verify")
+@click.option(
+    "--digest", default=None, help="POSITION:HASH kept earlier; the log up to it must be unchanged."
+)
+@click.option(
+    "--file",
+    "export_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Check a JSONL export instead.",
+)
+def audit_verify(digest: str | None, export_file: str | None) -> None:
+    """Check the hash chain and the read models (or an export file); exit 1 at the first bad position."""
+    from projections.audit import parse_digest, verify_export, verify_store
+
+    try:
+        kept = parse_digest(digest) if digest else None
+    except ValueError as e:
+        raise CliError(f"--digest: {e}") from None
+    if export_file:
+        path = Path(export_file)
+        if not path.is_file():
+            raise CliError(f"--file: {export_file} does not exist")
+        with path.open(encoding="utf-8") as f:
+            report = verify_export(f, kept)
+    else:
+        with opened() as services:
+            services.projection.catch_up()
+            report = verify_store(services.tracker, services.db, kept)
+    _print_report(report)
+    if not report["ok"]:
+        sys.exit(1)
+
+
+def _print_report(report: dict[str, Any]) -> None:
+    head = report["head"]
+    if report["ok"]:
+        click.echo(f"intact: {report['checked']} entries, head {head['position']}:{head['hash']}")
+        return
+    first = report["problems"][0]
+    click.echo(f"BROKEN at position {first['position']}: {first['kind']}: {first['detail']}")
+    for problem in report["problems"][1:]:
+        click.echo(f"  also at position {problem['position']}: {problem['kind']}: {problem['detail']}")
+
+
+CSV_COLUMNS = (
+    "position",
+    "partnership_id",
+    "version",
+    "type",
+    "occurred_on",
+    "recorded_at",
+    "recorded_by",
+    "data",
+    "hash",
+)
+
+
+@main.command("export")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+def export(fmt: str) -> None:
+    """Write the whole log to stdout (the same log always gives the same bytes)."""
+    from projections.audit import export_line, stored_entries
+
+    out = sys.stdout.buffer
+    with opened() as services:
+        if fmt == "jsonl":
+            for entry in stored_entries(services.tracker):
+                out.write((export_line(entry) + "\n").encode("utf-8"))
+            return
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(CSV_COLUMNS)
+        for entry in stored_entries(services.tracker):
+            row = {**entry, "data": json.dumps(entry["data"], sort_keys=True, ensure_ascii=False)}
+            writer.writerow(["" if row[c] is None else row[c] for c in CSV_COLUMNS])
+            out.write(buffer.getvalue().encode("utf-8"))
+            buffer.seek(0)
+            buffer.truncate()
+
+
+@main.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+def import_(file: str) -> None:
+    """Append a JSONL export's events to an empty store (all or nothing)."""
+    from web.transfer import ImportRefused, import_export
+
+    path = Path(file)
+    if not path.is_file():
+        raise CliError(f"{file} does not exist")
+    with opened() as services:
+        try:
+            count = import_export(services, path)
+        except ImportRefused as e:
+            raise CliError(str(e)) from None
+        click.echo(f"imported {count} events; head {services.projection.position}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,104 @@
+"""Configuration from the ``TRACKER_*`` environment, with the contract's defaults."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+class ConfigError(ValueError):
+    """A ``TRACKER_*`` variable has a value the tracker cannot use."""
+
+
+@dataclass(frozen=True)
+class Config:
+    database: str = "events.db"
+    secret_key: str | None = None
+    inactivity_days: int = 365
+    smtp_url: str | None = None
+    mail_from: str = "tracker@localhost"
+    timezone: str = "Europe/Warsaw"
+    #: a fixed "today" (tests, `--today`); None means the office's calendar
+    fixed_today: date | None = None
+    #: create tables on start (off for workers of a shared PostgreSQL database)
+    create_tables: bool = True
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.database.startswith(("postgresql://", "postgres://"))
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def today(self) -> date:
+        """Today in the office's time zone."""
+        return self.fixed_today or datetime.now(self.tz).date()
+
+    def eventsourcing_env(self) -> dict[str, str]:
+        """The environment the ``eventsourcing`` library reads, built from our one setting."""
+        env = {"CREATE_TABLE": "y" if self.create_tables else "n"}
+        if not self.is_postgres:
+            return {
+                **env,
+                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "SQLITE_DBNAME": str(Path(self.database)),
+                "SQLITE_LOCK_TIMEOUT": "30",
+            }
+        url = urlsplit(self.database)
+        query = parse_qs(url.query)
+        env.update(
+            PERSISTENCE_MODULE="eventsourcing.postgres",
+            POSTGRES_DBNAME=unquote(url.path.lstrip("/")),
+            POSTGRES_HOST=url.hostname or "127.0.0.1",
+            POSTGRES_PORT=str(url.port or 5432),
+            POSTGRES_USER=unquote(url.username or ""),
+            POSTGRES_PASSWORD=unquote(url.password or ""),
+            POSTGRES_LOCK_TIMEOUT="10",
+            POSTGRES_POOL_SIZE="5",
+            POSTGRES_MAX_OVERFLOW="10",
+        )
+        if "schema" in query:
+            env["POSTGRES_SCHEMA"] = query["schema"][0]
+        return env
+
+    def secret_key_file(self) -> Path | None:
+        return None if self.is_postgres else Path(f"{self.database}.secret_key")
+
+
+def load_config(environ: Mapping[str, str] | None = None) -> Config:
+    """Read the ``TRACKER_*`` variables (``os.environ`` by default); refuse bad values by name."""
+    env = os.environ if environ is None else environ
+    days_text = env.get("TRACKER_INACTIVITY_DAYS", "365")
+    try:
+        days = int(days_text)
+    except ValueError:
+        raise ConfigError(
+            f"TRACKER_INACTIVITY_DAYS must be a whole number of days, not {days_text!r}"
+        ) from None
+    if days < 1:
+        raise ConfigError("TRACKER_INACTIVITY_DAYS must be at least 1")
+    timezone = env.get("TRACKER_TIMEZONE", "Europe/Warsaw")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"TRACKER_TIMEZONE {timezone!r} is not a known time zone") from None
+    smtp = env.get("TRACKER_SMTP_URL") or None
+    if smtp and not smtp.startswith(("smtp://", "smtps://")):
+        raise ConfigError(f"TRACKER_SMTP_URL must start with smtp:// or smtps://, not {smtp!r}")
+    database = env.get("TRACKER_DATABASE") or "events.db"
+    return Config(
+        database=database,
+        secret_key=env.get("TRACKER_SECRET_KEY") or None,
+        inactivity_days=days,
+        smtp_url=smtp,
+        mail_from=env.get("TRACKER_MAIL_FROM") or "tracker@localhost",
+        timezone=timezone,
+    )
