@@ -54,9 +54,7 @@ class Tracker(Application):
         today: date,
         partnership_id: UUID | None = None,
     ) -> Recorded:
-        partnership = Partnership.register(
-            partnership_id or uuid4(), recorded_by=recorded_by, today=today, **fields
-        )
+        partnership = Partnership.register(partnership_id or uuid4(), recorded_by=recorded_by, today=today, **fields)
         try:
             recordings = self.save(partnership)
         except RecordConflictError:

@@ -235,9 +235,7 @@ class Partnership(Aggregate):
         gone = rules.retracted_versions(facts)
         flags = {f.version for f in facts if f.type == "inactivity_flagged" and f.version not in gone}
         acked = {
-            f.data["flagged_version"]
-            for f in facts
-            if f.type == "reminder_acknowledged" and f.version not in gone
+            f.data["flagged_version"] for f in facts if f.type == "reminder_acknowledged" and f.version not in gone
         }
         return flagged_version in flags and flagged_version not in acked
 

@@ -199,9 +199,7 @@ def as_of(facts: Iterable[Fact], day: date | None) -> list[Fact]:
     if day is None:
         return facts
     return [
-        f
-        for f in facts
-        if f.type in (REGISTERED, RETRACTED) or (f.occurred_on is not None and f.occurred_on <= day)
+        f for f in facts if f.type in (REGISTERED, RETRACTED) or (f.occurred_on is not None and f.occurred_on <= day)
     ]
 
 
@@ -239,9 +237,5 @@ def overdue_plans(state: State, today: date) -> list[tuple[int, date]]:
     return out
 
 
-def as_fact(
-    version: int, type_: str, occurred_on: date | None, recorded_at: datetime, data: Mapping[str, Any]
-) -> Fact:
-    return Fact(
-        version=version, type=type_, occurred_on=occurred_on, recorded_at=recorded_at, data=dict(data)
-    )
+def as_fact(version: int, type_: str, occurred_on: date | None, recorded_at: datetime, data: Mapping[str, Any]) -> Fact:
+    return Fact(version=version, type=type_, occurred_on=occurred_on, recorded_at=recorded_at, data=dict(data))

@@ -66,8 +66,6 @@ NON_EXISTENCE_TYPES: frozenset[str] = frozenset(
 )
 
 #: Event types only the system writes (never through the generic record door).
-SYSTEM_TYPES: frozenset[str] = frozenset(
-    {"partnership_registered", "inactivity_flagged", "reminder_acknowledged"}
-)
+SYSTEM_TYPES: frozenset[str] = frozenset({"partnership_registered", "inactivity_flagged", "reminder_acknowledged"})
 
 SYSTEM_USER = "system"

@@ -89,9 +89,7 @@ def check_chain(entries: Iterable[dict[str, Any]], report: Report, digest: tuple
                 "position",
                 f"expected position {expected_position}, found {entry.get('position')}",
             )
-            expected_position = (
-                entry.get("position") if isinstance(entry.get("position"), int) else expected_position
-            )
+            expected_position = entry.get("position") if isinstance(entry.get("position"), int) else expected_position
         try:
             content = canonical(entry)
         except KeyError as e:
@@ -106,9 +104,7 @@ def check_chain(entries: Iterable[dict[str, Any]], report: Report, digest: tuple
             report.problem(expected_position, "digest", "the log up to the kept digest has changed")
         expected_position += 1
     if digest and digest[0] > report.head["position"]:
-        report.problem(
-            digest[0], "digest", f"the log ends at {report.head['position']}, before the digest's position"
-        )
+        report.problem(digest[0], "digest", f"the log ends at {report.head['position']}, before the digest's position")
 
 
 def verify_store(app: Application, db: Db, digest: tuple[int, str] | None = None) -> dict[str, Any]:
@@ -118,9 +114,7 @@ def verify_store(app: Application, db: Db, digest: tuple[int, str] | None = None
     # The chain from the truth, and the log view's copy of it.
     check_chain(fresh, report, digest)
     with db.transaction(write=False) as tx:
-        kept = tx.execute(
-            f"SELECT position, content, hash FROM {db.table('view_log')} ORDER BY position"
-        ).fetchall()
+        kept = tx.execute(f"SELECT position, content, hash FROM {db.table('view_log')} ORDER BY position").fetchall()
     kept_by_position = {r["position"]: r for r in kept}
     for entry in fresh:
         row = kept_by_position.pop(entry["position"], None)
@@ -160,9 +154,7 @@ def compare_with_replay(app: Application, db: Db) -> list[tuple[str, int | None,
 
 def _rows(db: Db, table: str) -> dict[tuple, tuple]:
     with db.transaction(write=False) as tx:
-        rows = tx.execute(
-            f"SELECT {COMPARED[table]} FROM {db.table(table)} ORDER BY {ORDER[table]}"
-        ).fetchall()
+        rows = tx.execute(f"SELECT {COMPARED[table]} FROM {db.table(table)} ORDER BY {ORDER[table]}").fetchall()
     key_len = len(ORDER[table].split(","))
     out = {}
     for r in rows:
@@ -182,13 +174,8 @@ def _position_of(db: Db, table: str, key: tuple) -> int | None:
             )
         pid = key[1] if table == "view_partnership_areas" else key[0]
         if table == "view_reminders":
-            pid = (
-                tx.scalar(f"SELECT partnership_id FROM {db.table('view_reminders')} WHERE id = ?", (key[0],))
-                or pid
-            )
-        return tx.scalar(
-            f"SELECT MIN(position) FROM {db.table('view_events')} WHERE partnership_id = ?", (pid,)
-        )
+            pid = tx.scalar(f"SELECT partnership_id FROM {db.table('view_reminders')} WHERE id = ?", (key[0],)) or pid
+        return tx.scalar(f"SELECT MIN(position) FROM {db.table('view_events')} WHERE partnership_id = ?", (pid,))
 
 
 def verify_export(lines: Iterable[str], digest: tuple[int, str] | None = None) -> dict[str, Any]:

@@ -76,9 +76,7 @@ def chain_hash(previous_hash: str, content: str) -> str:
     return hashlib.sha256((previous_hash + content).encode("utf-8")).hexdigest()
 
 
-def chain(
-    entries: Iterable[Mapping[str, Any]], previous_hash: str = GENESIS_HASH
-) -> Iterator[tuple[str, str]]:
+def chain(entries: Iterable[Mapping[str, Any]], previous_hash: str = GENESIS_HASH) -> Iterator[tuple[str, str]]:
     """(content, hash) for each entry, chained from ``previous_hash``."""
     for entry in entries:
         content = canonical(entry)

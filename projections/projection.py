@@ -152,14 +152,10 @@ class Projection:
             tx.insert_tracking(Tracking(self.name, fresh[-1].id))
             return len(fresh)
 
-    def apply_batch(
-        self, tx: Tx, events: Sequence[Partnership.Event], notification_ids: Sequence[int]
-    ) -> None:
+    def apply_batch(self, tx: Tx, events: Sequence[Partnership.Event], notification_ids: Sequence[int]) -> None:
         """Append the events to the log and the event lists, then refold each partnership touched."""
         t = self.db.table
-        head = tx.execute(
-            f"SELECT position, hash FROM {t('view_log')} ORDER BY position DESC LIMIT 1"
-        ).fetchone()
+        head = tx.execute(f"SELECT position, hash FROM {t('view_log')} ORDER BY position DESC LIMIT 1").fetchone()
         position, previous = (head["position"], head["hash"]) if head else (0, GENESIS_HASH)
         log_rows, event_rows, retractions, touched = [], [], [], {}
         for event, notification_id in zip(events, notification_ids, strict=True):
@@ -168,18 +164,14 @@ class Projection:
             content = canonical(entry)
             previous = chain_hash(previous, content)
             pid = entry["partnership_id"]
-            log_rows.append(
-                (position, notification_id, pid, entry["version"], entry["type"], content, previous)
-            )
+            log_rows.append((position, notification_id, pid, entry["version"], entry["type"], content, previous))
             data = json.dumps(entry["data"], ensure_ascii=False, sort_keys=True)
             event_rows.append(
                 (pid, entry["version"], position, entry["type"], entry["occurred_on"], entry["recorded_at"])
                 + (entry["recorded_by"], data)
             )
             if entry["type"] == rules.RETRACTED:
-                retractions.append(
-                    (entry["version"], entry["data"]["reason"], pid, entry["data"]["retracts"])
-                )
+                retractions.append((entry["version"], entry["data"]["reason"], pid, entry["data"]["retracts"]))
             touched[pid] = None
         tx.executemany(
             f"INSERT INTO {t('view_log')} (position, notification_id, partnership_id, version, type, content, hash)"

@@ -38,9 +38,7 @@ def _escape_like(text: str) -> str:
 
 def get_partnership(db: Db, partnership_id: str, clock: Clock) -> dict[str, Any] | None:
     with db.transaction(write=False) as tx:
-        row = tx.execute(
-            f"SELECT doc FROM {db.table('view_partnerships')} WHERE id = ?", (partnership_id,)
-        ).fetchone()
+        row = tx.execute(f"SELECT doc FROM {db.table('view_partnerships')} WHERE id = ?", (partnership_id,)).fetchone()
     return _with_inactive(json.loads(row["doc"]), clock) if row else None
 
 
@@ -74,9 +72,7 @@ def list_partnerships(
         where.append("p.search LIKE ? ESCAPE '\\'")
         params.append(f"%{_escape_like(q.lower())}%")
     if inactive is not None:
-        test = (
-            "p.status IN ('intent', 'active') AND p.last_activity_on IS NOT NULL AND p.last_activity_on < ?"
-        )
+        test = "p.status IN ('intent', 'active') AND p.last_activity_on IS NOT NULL AND p.last_activity_on < ?"
         where.append(test if inactive else f"NOT ({test})")
         params.append(clock.cutoff)
     clause = f"WHERE {' AND '.join(where)}" if where else ""
@@ -159,9 +155,7 @@ def log_page(db: Db, *, after: int = 0, limit: int = 100) -> dict[str, Any]:
 def head(db: Db) -> dict[str, Any]:
     """The position and hash of the log's last entry (0 and 64 zeros when empty)."""
     with db.transaction(write=False) as tx:
-        row = tx.execute(
-            f"SELECT position, hash FROM {db.table('view_log')} ORDER BY position DESC LIMIT 1"
-        ).fetchone()
+        row = tx.execute(f"SELECT position, hash FROM {db.table('view_log')} ORDER BY position DESC LIMIT 1").fetchone()
     return {"position": row["position"], "hash": row["hash"]} if row else {"position": 0, "hash": "0" * 64}
 
 
@@ -191,8 +185,7 @@ def register_at(db: Db, clock: Clock, *, as_of: date, known_at: datetime | None)
     t = db.table
     with db.transaction(write=False) as tx:
         ids = [
-            r["id"]
-            for r in tx.execute(f"SELECT id FROM {t('view_partnerships')} ORDER BY sort_name, id").fetchall()
+            r["id"] for r in tx.execute(f"SELECT id FROM {t('view_partnerships')} ORDER BY sort_name, id").fetchall()
         ]
         rows = tx.execute(
             f"SELECT partnership_id, version, type, occurred_on, recorded_at, recorded_by, data"
@@ -221,9 +214,7 @@ def list_reminders(db: Db, *, open_only: bool = False) -> list[dict[str, Any]]:
 
 def get_reminder(db: Db, reminder_id: str) -> dict[str, Any] | None:
     with db.transaction(write=False) as tx:
-        row = tx.execute(
-            f"SELECT doc FROM {db.table('view_reminders')} WHERE id = ?", (reminder_id,)
-        ).fetchone()
+        row = tx.execute(f"SELECT doc FROM {db.table('view_reminders')} WHERE id = ?", (reminder_id,)).fetchone()
     return json.loads(row["doc"]) if row else None
 
 

@@ -54,10 +54,7 @@ def client(app: Flask) -> FlaskClient:
 @pytest.fixture
 def tokens(services: Services) -> dict[str, str]:
     """An API token per role (users ala, ewa, jan, root)."""
-    return {
-        role: services.users.add(USER_NAMES[role], role, email=f"{USER_NAMES[role]}@example.org")
-        for role in ROLES
-    }
+    return {role: services.users.add(USER_NAMES[role], role, email=f"{USER_NAMES[role]}@example.org") for role in ROLES}
 
 
 @pytest.fixture

@@ -46,9 +46,7 @@ def if_match() -> int | None:
     if len(text) >= 2 and text[0] == text[-1] == '"':
         text = text[1:-1]
     if not text.isdigit() or not text.isascii():
-        raise ApiError(
-            400, 'If-Match must be the partnership\'s version as an integer, e.g. If-Match: 3 or "3"'
-        )
+        raise ApiError(400, 'If-Match must be the partnership\'s version as an integer, e.g. If-Match: 3 or "3"')
     return int(text)
 
 
@@ -95,9 +93,7 @@ def query_datetime(name: str) -> datetime | None:
     try:
         if len(raw) < 11:
             raise ValueError
-        moment = datetime.fromisoformat(
-            raw.replace("Z", "+00:00").replace(" ", "+", 1) if "T" in raw else raw
-        )
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00").replace(" ", "+", 1) if "T" in raw else raw)
     except ValueError:
         raise ApiError(
             422, "invalid query", {name: ["Must be an ISO 8601 date-time, e.g. 2026-11-26T12:00:00Z."]}
@@ -189,9 +185,7 @@ def record_event(pid: str) -> Response:
     expected = if_match()
     event_type = payload.pop("type", None)
     if event_type not in EVENT_SCHEMAS:
-        message = (
-            "Unknown event type." if event_type not in EVENT_TYPES else "This type is written by the system."
-        )
+        message = "Unknown event type." if event_type not in EVENT_TYPES else "This type is written by the system."
         raise ApiError(
             422,
             "invalid input",
@@ -235,9 +229,7 @@ def register() -> Response:
     as_of = query_date("as_of") or s.today()
     known_at = query_datetime("known_at")
     items = queries.register_at(s.db, s.clock(), as_of=as_of, known_at=known_at)
-    return jsonify(
-        {"as_of": as_of.isoformat(), "known_at": known_at.isoformat() if known_at else None, "items": items}
-    )
+    return jsonify({"as_of": as_of.isoformat(), "known_at": known_at.isoformat() if known_at else None, "items": items})
 
 
 @bp.get("/reminders")

@@ -177,9 +177,7 @@ def audit_digest() -> None:
 
 
 @audit.command("verify")
-@click.option(
-    "--digest", default=None, help="POSITION:HASH kept earlier; the log up to it must be unchanged."
-)
+@click.option("--digest", default=None, help="POSITION:HASH kept earlier; the log up to it must be unchanged.")
 @click.option(
     "--file",
     "export_file",

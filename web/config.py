@@ -80,9 +80,7 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
     try:
         days = int(days_text)
     except ValueError:
-        raise ConfigError(
-            f"TRACKER_INACTIVITY_DAYS must be a whole number of days, not {days_text!r}"
-        ) from None
+        raise ConfigError(f"TRACKER_INACTIVITY_DAYS must be a whole number of days, not {days_text!r}") from None
     if days < 1:
         raise ConfigError("TRACKER_INACTIVITY_DAYS must be at least 1")
     timezone = env.get("TRACKER_TIMEZONE", "Europe/Warsaw")

@@ -50,9 +50,7 @@ def openapi_document() -> dict[str, Any]:
         version="1.0.0",
         openapi_version="3.0.3",
         plugins=[MarshmallowPlugin()],
-        info={
-            "description": "The register of a county's foreign partnerships, kept as an append-only event log."
-        },
+        info={"description": "The register of a county's foreign partnerships, kept as an append-only event log."},
         servers=[{"url": "/api/v1"}],
     )
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})

@@ -23,9 +23,7 @@ from domain.values import (
 
 _NOT_COUNTRIES = {"ZZ", "EU", "UN", "QO", "EZ", "XA", "XB"}
 COUNTRY_CODES: frozenset[str] = frozenset(
-    code
-    for code in Locale("en").territories
-    if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES
+    code for code in Locale("en").territories if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES
 )
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 

@@ -36,8 +36,7 @@ def partnership_id_for(key: str) -> UUID:
 def _dates(value: Any) -> Any:
     if isinstance(value, dict):
         return {
-            k: date.fromisoformat(v) if k in DATE_KEYS and isinstance(v, str) else _dates(v)
-            for k, v in value.items()
+            k: date.fromisoformat(v) if k in DATE_KEYS and isinstance(v, str) else _dates(v) for k, v in value.items()
         }
     if isinstance(value, list):
         return [_dates(v) for v in value]
@@ -70,9 +69,7 @@ def _check(seed: dict[str, Any], today: date) -> None:
                 raise ValueError(f"{name}: occurred on {event['occurred_on']}, after today ({today})")
 
 
-def load_seed(
-    tracker: Tracker, *, today: date, recorded_by: str = "seed", seed: dict[str, Any] | None = None
-) -> int:
+def load_seed(tracker: Tracker, *, today: date, recorded_by: str = "seed", seed: dict[str, Any] | None = None) -> int:
     """Register the seed's partnerships not yet in ``tracker`` and record their events.
 
     Returns the number of events written (registrations included); a second run writes 0.
@@ -88,9 +85,7 @@ def load_seed(
             continue
         except PartnershipNotFound:
             pass
-        tracker.register_partnership(
-            p["registration"], recorded_by=recorded_by, today=today, partnership_id=pid
-        )
+        tracker.register_partnership(p["registration"], recorded_by=recorded_by, today=today, partnership_id=pid)
         written += 1
         for event in p["events"]:
             fields = {k: v for k, v in event.items() if k != "type"}
