@@ -21,7 +21,7 @@ from domain.values import (
     STATUSES,
 )
 
-_NOT_COUNTRIES = {"ZZ", "EU", "UN", "QO", "EZ", "XA", "XB"}
+_NOT_COUNTRIES = {"ZZ", "EU", "UN", "QO", "EZ", "XA", "XB", "AC", "CP", "CQ", "DG", "EA", "IC", "TA"}  # not ISO 3166-1
 COUNTRY_CODES: frozenset[str] = frozenset(
     code for code in Locale("en").territories if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES
 )
