@@ -153,7 +153,7 @@ def initial_state(reg: Fact) -> State:
     return State(
         status=PROPOSED,
         status_since=reg.occurred_on or reg.data["registered_on"],
-        areas=tuple(reg.data.get("areas") or ()),
+        areas=_merge_areas((), reg.data.get("areas")),
         applied=(reg.version,),
     )
 

@@ -21,6 +21,8 @@ class Clock:
 
     @property
     def cutoff(self) -> str:
+        if self.today.toordinal() <= self.inactivity_days:
+            return date.min.isoformat()
         return (self.today - timedelta(days=self.inactivity_days)).isoformat()
 
     def is_inactive(self, doc: dict[str, Any]) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
@@ -19,6 +21,8 @@ from web.services import Services
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
 
 def services() -> Services:
     return current_app.extensions["tracker"]
@@ -34,6 +38,11 @@ def json_body(*, allow_empty: bool = False) -> dict[str, Any]:
     payload = request.get_json(force=True, silent=True)
     if not isinstance(payload, dict):
         raise ApiError(400, "the body must be a JSON object")
+    try:
+        json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        # "\ud800" is valid JSON syntax but not text: it could be neither stored nor echoed in an error.
+        raise ApiError(400, "the body must be valid Unicode text (no lone surrogates)") from None
     return payload
 
 
@@ -50,13 +59,22 @@ def if_match() -> int | None:
     return int(text)
 
 
-def query_int(name: str, default: int, *, low: int, high: int | None = None) -> int:
+#: The largest offset or position a query may carry (a database BIGINT); larger values mean "past the end".
+MAX_QUERY_INT = 2**63 - 1
+
+
+def query_int(name: str, default: int, *, low: int, high: int = MAX_QUERY_INT) -> int:
+    """A non-negative integer query parameter; values above ``high`` are capped to it."""
     raw = request.args.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or not raw.isascii() or int(raw) < low:
+    if not raw.isdigit() or not raw.isascii():
         raise ApiError(422, "invalid query", {name: [f"Must be an integer of at least {low}."]})
-    return min(int(raw), high) if high else int(raw)
+    digits = raw.lstrip("0") or "0"
+    value = high if len(digits) > len(str(high)) else min(int(digits), high)
+    if value < low:
+        raise ApiError(422, "invalid query", {name: [f"Must be an integer of at least {low}."]})
+    return value
 
 
 def query_choice(name: str, choices: tuple[str, ...]) -> str | None:
@@ -80,6 +98,8 @@ def query_date(name: str) -> date | None:
     if raw is None:
         return None
     try:
+        if not ISO_DATE.fullmatch(raw):
+            raise ValueError
         return date.fromisoformat(raw)
     except ValueError:
         raise ApiError(422, "invalid query", {name: ["Must be a date, YYYY-MM-DD."]}) from None
@@ -184,13 +204,16 @@ def record_event(pid: str) -> Response:
     payload = json_body()
     expected = if_match()
     event_type = payload.pop("type", None)
-    if event_type not in EVENT_SCHEMAS:
-        message = "Unknown event type." if event_type not in EVENT_TYPES else "This type is written by the system."
-        raise ApiError(
-            422,
-            "invalid input",
-            {"type": [message if event_type is not None else "Missing data for required field."]},
-        )
+    if not isinstance(event_type, str) or event_type not in EVENT_SCHEMAS:
+        if event_type is None:
+            message = "Missing data for required field."
+        elif not isinstance(event_type, str):
+            message = "Not a valid string."
+        elif event_type in EVENT_TYPES:
+            message = "This type is written by the system."
+        else:
+            message = "Unknown event type."
+        raise ApiError(422, "invalid input", {"type": [message]})
     fields = EVENT_SCHEMAS[event_type]().load(payload)
     recorded = s.tracker.record_event(
         UUID(pid),

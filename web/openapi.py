@@ -38,7 +38,7 @@ IF_MATCH = {
     "in": "header",
     "name": "If-Match",
     "required": False,
-    "schema": {"type": "string", "pattern": '^"?[0-9]+"?$'},
+    "schema": {"type": "string", "pattern": '^(?:[0-9]+|"[0-9]+")$'},
     "description": 'The partnership\'s version as a plain integer (a quoted "N" is accepted).',
 }
 
@@ -109,7 +109,9 @@ def openapi_document() -> dict[str, Any]:
                     _query("area", {"type": "string", "enum": list(AREAS)}),
                     _query("q", {"type": "string"}, "text search in names and descriptions"),
                     _query("inactive", {"type": "boolean"}),
-                    _query("limit", {"type": "integer", "minimum": 1, "maximum": 1000, "default": 50}),
+                    _query(
+                        "limit", {"type": "integer", "minimum": 1, "default": 50}, "page size; above 1000 gives 1000"
+                    ),
                     _query("offset", {"type": "integer", "minimum": 0, "default": 0}),
                 ],
                 "responses": _responses("200", "PartnershipList", "401", "403", "422"),
@@ -162,8 +164,10 @@ def openapi_document() -> dict[str, Any]:
                 "summary": "The whole log with positions and hashes (auditor, admin)",
                 "security": secured,
                 "parameters": [
-                    _query("after", {"type": "integer", "minimum": 0, "default": 0}),
-                    _query("limit", {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}),
+                    _query("after", {"type": "integer", "minimum": 0, "default": 0}, "the previous page's next"),
+                    _query(
+                        "limit", {"type": "integer", "minimum": 1, "default": 100}, "page size; above 1000 gives 1000"
+                    ),
                 ],
                 "responses": _responses("200", "LogPage", "401", "403", "422"),
             }

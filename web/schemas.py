@@ -4,10 +4,11 @@ plus the response shapes documented in the OpenAPI document."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from babel import Locale
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from domain.event_types import RECORDABLE
 from domain.partnership import snake_case
@@ -28,18 +29,57 @@ COUNTRY_CODES: frozenset[str] = frozenset(
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
+def _char_class(chars: Iterable[str]) -> str:
+    """The body of a regex character class matching exactly ``chars``, as ``\\uXXXX`` escapes and ranges
+    (understood alike by Python, ECMA 262 and the JSON Schema validators)."""
+    codes = sorted({ord(c) for c in chars})
+    parts, i = [], 0
+    while i < len(codes):
+        j = i
+        while j + 1 < len(codes) and codes[j + 1] == codes[j] + 1:
+            j += 1
+        parts.append(f"\\u{codes[i]:04x}" + (f"-\\u{codes[j]:04x}" if j > i else ""))
+        i = j + 1
+    return "".join(parts)
+
+
+#: What ``str.strip()`` removes (every character Python counts as white space) and what Text refuses.
+_SPACE_CLASS = _char_class(chr(c) for c in range(0x10000) if chr(c).isspace())
+_CONTROL_CLASS = _char_class(chr(c) for c in range(0x80) if _CONTROL.match(chr(c)))
+#: Text as JSON Schema: after trimming white space, at least one character and no control characters.
+TEXT_PATTERN = (
+    f"^[{_SPACE_CLASS}]*[^{_SPACE_CLASS}{_CONTROL_CLASS}]"
+    f"(?:[^{_CONTROL_CLASS}]*[^{_SPACE_CLASS}{_CONTROL_CLASS}])?[{_SPACE_CLASS}]*$"
+)
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 class Text(fields.String):
-    """A trimmed string without control characters, 1..max_length characters."""
+    """A trimmed string without control characters: 1..max_length characters as sent, at least one left
+    after trimming."""
 
     def __init__(self, *, max_length: int = 200, **kwargs: Any) -> None:
-        super().__init__(validate=validate.Length(min=1, max=max_length), **kwargs)
+        metadata = {"pattern": TEXT_PATTERN, **kwargs.pop("metadata", {})}
+        super().__init__(validate=validate.Length(min=1, max=max_length), metadata=metadata, **kwargs)
         self.max_length = max_length
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
-        text = super()._deserialize(value, attr, data, **kwargs).strip()
+        raw = super()._deserialize(value, attr, data, **kwargs)
+        if len(raw) > self.max_length:
+            raise ValidationError(f"Longer than maximum length {self.max_length}.")
+        text = raw.strip()
         if _CONTROL.search(text):
             raise ValidationError("Must not contain control characters.")
         return text
+
+
+class IsoDate(fields.Date):
+    """A calendar date written exactly ``YYYY-MM-DD`` (RFC 3339 full-date, the OpenAPI ``date`` format)."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, str) and not _ISO_DATE.fullmatch(value):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
 
 
 def _text(required: bool = False, max_length: int = 200) -> Text:
@@ -55,7 +95,21 @@ def _list_of(choices: tuple[str, ...] | None = None, max_items: int = 50) -> fie
     return fields.List(inner, allow_none=True, validate=validate.Length(max=max_items))
 
 
+#: A country code as the API takes it: any letter case, white space around it trimmed.
+COUNTRY_PATTERN = (
+    f"^[{_SPACE_CLASS}]*(?:"
+    + "|".join(f"[{a}{a.lower()}][{b}{b.lower()}]" for a, b in sorted(COUNTRY_CODES))
+    + f")[{_SPACE_CLASS}]*$"
+)
+
+
 class CountryField(fields.String):
+    """An ISO 3166-1 alpha-2 country code, in any letter case; kept upper case."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        description = "ISO 3166-1 alpha-2 country code (any letter case; answered upper case), e.g. IT, GE, UA, ME."
+        super().__init__(metadata={"pattern": COUNTRY_PATTERN, "description": description}, **kwargs)
+
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
         code = super()._deserialize(value, attr, data, **kwargs).strip().upper()
         if code not in COUNTRY_CODES:
@@ -75,15 +129,21 @@ class RegisterPartnershipSchema(Schema):
         fields.String(validate=validate.OneOf(AREAS)), load_default=list, validate=validate.Length(max=20)
     )
     description = _text(max_length=4000)
-    occurred_on = fields.Date(allow_none=True)
+    occurred_on = IsoDate(allow_none=True, metadata={"description": "When it began; not after today."})
     reference = _text()
     note = _text(max_length=4000)
+
+    @post_load
+    def _areas_once_each(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        """An area named twice is one area (the read models keep each area of a partnership once)."""
+        data["areas"] = list(dict.fromkeys(data["areas"]))
+        return data
 
 
 class RecordedEventSchema(Schema):
     """What every recorded event carries."""
 
-    occurred_on = fields.Date(required=True)
+    occurred_on = IsoDate(required=True, metadata={"description": "When it happened; not after today (office time)."})
     reference = _text()
     note = _text(max_length=4000)
 
@@ -111,12 +171,12 @@ class SchoolJoinedSchema(RecordedEventSchema):
 
 
 class YouthExchangePlannedSchema(RecordedEventSchema):
-    planned_for = fields.Date(required=True)
+    planned_for = IsoDate(required=True, metadata={"description": "May lie in the future."})
     description = _text(max_length=4000)
 
 
 class YouthExchangeHeldSchema(RecordedEventSchema):
-    ends_on = fields.Date(required=True)
+    ends_on = IsoDate(required=True, metadata={"description": "Not before occurred_on."})
     participants = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=100_000))
     host_town = _text()
     schools = _list_of()

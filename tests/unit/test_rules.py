@@ -703,3 +703,22 @@ def test_a_terminated_partnership_has_no_overdue_plans():
     """Plans of a terminated partnership are not chased."""
     facts = history(("agreement_signed", "2024-01-01"), _plan(), ("partnership_terminated", "2024-04-01"))
     assert rules.overdue_plans(rules.fold(facts), d("2024-08-01")) == []
+
+
+def test_areas_listed_twice_count_once():
+    """A registration or agreement naming an area twice lists it once."""
+    reg = Fact(
+        1,
+        "partnership_registered",
+        date(2020, 1, 1),
+        datetime(2026, 1, 1, tzinfo=UTC),
+        {"registered_on": date(2026, 1, 1), "areas": ["culture", "culture", "sport"]},
+    )
+    agreement = Fact(
+        2,
+        "agreement_signed",
+        date(2020, 2, 1),
+        datetime(2026, 1, 1, tzinfo=UTC),
+        {"agreement_kind": "partnership", "areas": ["sport", "youth", "youth"]},
+    )
+    assert rules.fold([reg, agreement]).areas == ("culture", "sport", "youth")
