@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import random
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -21,7 +23,7 @@ from domain.transcodings import DateAsISO
 T = TypeVar("T")
 
 #: How often a write without If-Match re-reads and retries after losing a race.
-MAX_ATTEMPTS = 20
+MAX_ATTEMPTS = 60
 
 
 @dataclass(frozen=True)
@@ -115,7 +117,7 @@ class Tracker(Application):
     def _update(
         self, partnership_id: UUID, expected_version: int | None, command: Callable[[Partnership], T]
     ) -> Recorded:
-        for _attempt in range(MAX_ATTEMPTS):
+        for attempt in range(MAX_ATTEMPTS):
             partnership = self.get_partnership(partnership_id)
             if expected_version is not None and partnership.version != expected_version:
                 raise StaleVersion(expected_version, partnership.version)
@@ -127,6 +129,8 @@ class Tracker(Application):
             except RecordConflictError:
                 if expected_version is not None:
                     raise StaleVersion(expected_version, expected_version + 1) from None
+                # Lost a race: back off a little (jittered, growing) so many writers spread out.
+                time.sleep(random.uniform(0, 0.002 * min(attempt + 1, 25)))
                 continue
             return Recorded(partnership.id, partnership.version, recordings[-1].notification.id, result)
         raise RecordConflictError(f"gave up after {MAX_ATTEMPTS} conflicting writes to {partnership_id}")

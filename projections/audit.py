@@ -4,6 +4,7 @@ compared with the log view, and the read models compared with a fresh replay."""
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -34,8 +35,14 @@ ORDER = {
 }
 
 
-def stored_entries(app: Application, batch: int = 1000) -> Iterator[dict[str, Any]]:
-    """Every event of the store as a log entry with its position and chained hash."""
+def stored_entries(
+    app: Application, batch: int = 1000, unreadable: dict[int, str] | None = None
+) -> Iterator[dict[str, Any]]:
+    """Every event of the store as a log entry with its position and chained hash.
+
+    A stored event that cannot be decoded raises, unless ``unreadable`` is given: then it is
+    noted there (position -> reason) and skipped.
+    """
     position, previous, start = 0, GENESIS_HASH, 0
     while True:
         notifications = app.recorder.select_notifications(start=start, limit=batch, inclusive_of_start=False)
@@ -43,10 +50,20 @@ def stored_entries(app: Application, batch: int = 1000) -> Iterator[dict[str, An
             return
         for n in notifications:
             position += 1
-            entry = entry_of(app.mapper.to_domain_event(n), position)
+            try:
+                event = app.mapper.to_domain_event(n)
+            except Exception as e:
+                if unreadable is None:
+                    raise
+                unreadable[position] = f"the stored event cannot be read: {type(e).__name__}"
+                continue
+            entry = entry_of(event, position)
             previous = chain_hash(previous, canonical(entry))
             yield {**entry, "hash": previous, "notification_id": n.id}
         start = notifications[-1].id
+
+
+_DIGEST = re.compile(r"(?P<position>[0-9]+):(?P<hash>[0-9a-fA-F]{64})", re.ASCII)
 
 
 def export_line(entry: dict[str, Any]) -> str:
@@ -56,12 +73,11 @@ def export_line(entry: dict[str, Any]) -> str:
 
 
 def parse_digest(text: str) -> tuple[int, str]:
-    """``POSITION:HASH`` as (position, hash); ValueError when malformed."""
-    position, sep, digest = text.partition(":")
-    if not sep or not position.isdigit() or int(position) < 1 or len(digest) != 64:
+    """``POSITION:HASH`` as (position, hash); ValueError when malformed (``0:`` and 64 zeros is the empty log)."""
+    match = _DIGEST.fullmatch(text.strip())
+    if not match:
         raise ValueError(f"a digest looks like POSITION:HASH (64 hex digits), not {text!r}")
-    int(digest, 16)
-    return int(position), digest.lower()
+    return int(match["position"]), match["hash"].lower()
 
 
 class Report:
@@ -81,6 +97,8 @@ class Report:
 def check_chain(entries: Iterable[dict[str, Any]], report: Report, digest: tuple[int, str] | None) -> None:
     """Recompute the chain over entries that carry their own ``hash``; record every mismatch."""
     previous, expected_position = GENESIS_HASH, 1
+    if digest and digest[0] == 0 and digest[1] != GENESIS_HASH:
+        report.problem(0, "digest", "an empty log's digest is 0 and 64 zeros")
     for entry in entries:
         report.checked += 1
         if entry.get("position") != expected_position:
@@ -110,12 +128,15 @@ def check_chain(entries: Iterable[dict[str, Any]], report: Report, digest: tuple
 def verify_store(app: Application, db: Db, digest: tuple[int, str] | None = None) -> dict[str, Any]:
     """Check the stored events' chain against the log view, and every read model against a replay."""
     report = Report()
-    fresh = list(stored_entries(app))
+    unreadable: dict[int, str] = {}
+    fresh = list(stored_entries(app, unreadable=unreadable))
+    for position, detail in unreadable.items():
+        report.problem(position, "unreadable", detail)
     # The chain from the truth, and the log view's copy of it.
     check_chain(fresh, report, digest)
     with db.transaction(write=False) as tx:
         kept = tx.execute(f"SELECT position, content, hash FROM {db.table('view_log')} ORDER BY position").fetchall()
-    kept_by_position = {r["position"]: r for r in kept}
+    kept_by_position = {r["position"]: r for r in kept if r["position"] not in unreadable}
     for entry in fresh:
         row = kept_by_position.pop(entry["position"], None)
         if row is None:
@@ -124,6 +145,8 @@ def verify_store(app: Application, db: Db, digest: tuple[int, str] | None = None
             report.problem(entry["position"], "hash", "stored event and the log's chained hash disagree")
     for position in sorted(kept_by_position):
         report.problem(position, "extra", "the log view has an entry the store does not")
+    if unreadable:  # no replay is possible: the report already says where the log is broken
+        return report.as_dict()
     # Every read model against a fresh replay in a scratch store.
     for table, position, detail in compare_with_replay(app, db):
         report.problem(position, "read_model", f"{table}: {detail}")

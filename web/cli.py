@@ -7,7 +7,7 @@ import io
 import json
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -27,10 +27,10 @@ class CliError(click.ClickException):
 
 
 @contextmanager
-def opened(config: Config | None = None) -> Iterator[Services]:
+def opened(config: Config | None = None, *, catch_up: bool = True) -> Iterator[Services]:
     """The services over the configured store, closed afterwards; config errors become one line."""
     try:
-        services = build_services(config or load_config())
+        services = build_services(config or load_config(), catch_up=catch_up)
     except (ConfigError, FileNotFoundError) as e:
         raise CliError(str(e)) from None
     except Exception as e:  # a store that cannot be opened: say which, in one line
@@ -197,11 +197,12 @@ def audit_verify(digest: str | None, export_file: str | None) -> None:
         path = Path(export_file)
         if not path.is_file():
             raise CliError(f"--file: {export_file} does not exist")
-        with path.open(encoding="utf-8") as f:
+        with path.open(encoding="utf-8", errors="replace") as f:  # a bad byte fails its line's hash
             report = verify_export(f, kept)
     else:
-        with opened() as services:
-            services.projection.catch_up()
+        with opened(catch_up=False) as services:
+            with suppress(Exception):  # an unreadable event stops the views; the check below says where
+                services.projection.catch_up()
             report = verify_store(services.tracker, services.db, kept)
     _print_report(report)
     if not report["ok"]:
@@ -239,20 +240,26 @@ def export(fmt: str) -> None:
     from projections.audit import export_line, stored_entries
 
     out = sys.stdout.buffer
-    with opened() as services:
-        if fmt == "jsonl":
-            for entry in stored_entries(services.tracker):
-                out.write((export_line(entry) + "\n").encode("utf-8"))
-            return
+    with opened(catch_up=False) as services:  # the export reads the stored events, not the views
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(CSV_COLUMNS)
-        for entry in stored_entries(services.tracker):
-            row = {**entry, "data": json.dumps(entry["data"], sort_keys=True, ensure_ascii=False)}
-            writer.writerow(["" if row[c] is None else row[c] for c in CSV_COLUMNS])
-            out.write(buffer.getvalue().encode("utf-8"))
-            buffer.seek(0)
-            buffer.truncate()
+        if fmt == "csv":
+            writer.writerow(CSV_COLUMNS)  # the header even when the log is empty
+        written = 0
+        try:
+            for entry in stored_entries(services.tracker):
+                if fmt == "jsonl":
+                    buffer.write(export_line(entry) + "\n")
+                else:
+                    row = {**entry, "data": json.dumps(entry["data"], sort_keys=True, ensure_ascii=False)}
+                    writer.writerow(["" if row[c] is None else row[c] for c in CSV_COLUMNS])
+                out.write(buffer.getvalue().encode("utf-8"))
+                buffer.seek(0)
+                buffer.truncate()
+                written = entry["position"]
+        except Exception as e:  # a stored event that cannot be read: say where, in one line
+            raise CliError(f"the log cannot be read at position {written + 1}: {type(e).__name__}") from None
+        out.write(buffer.getvalue().encode("utf-8"))
 
 
 @main.command("import")

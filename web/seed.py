@@ -17,6 +17,7 @@ from uuid import UUID
 from domain.application import Tracker
 from domain.errors import PartnershipNotFound
 from domain.event_types import RECORDABLE
+from domain.partnership import Partnership
 from domain.values import AGREEMENT_KINDS, AREAS, PARTNER_KINDS, SIDES
 
 SEED_NAMESPACE = UUID("6c0f5b1e-3d1a-5e7b-9a4c-1f2e3d4c5b6a")
@@ -73,11 +74,12 @@ def load_seed(tracker: Tracker, *, today: date, recorded_by: str = "seed", seed:
     """Register the seed's partnerships not yet in ``tracker`` and record their events.
 
     Returns the number of events written (registrations included); a second run writes 0.
-    Raises :class:`ValueError` before writing anything when the seed has an event after ``today``.
+    All of it is written in one transaction: :class:`ValueError` (a value or a date after ``today``)
+    or a domain refusal of any event means nothing is written.
     """
     seed = seed if seed is not None else load_seed_file()
     _check(seed, today)
-    written = 0
+    pending = []
     for p in seed["partnerships"]:
         pid = partnership_id_for(p["key"])
         try:
@@ -85,10 +87,12 @@ def load_seed(tracker: Tracker, *, today: date, recorded_by: str = "seed", seed:
             continue
         except PartnershipNotFound:
             pass
-        tracker.register_partnership(p["registration"], recorded_by=recorded_by, today=today, partnership_id=pid)
-        written += 1
+        # built in memory and saved below in one transaction: a refused event leaves nothing behind
+        partnership = Partnership.register(pid, recorded_by=recorded_by, today=today, **p["registration"])
         for event in p["events"]:
             fields = {k: v for k, v in event.items() if k != "type"}
-            tracker.record_event(pid, event["type"], fields, recorded_by=recorded_by, today=today)
-            written += 1
-    return written
+            partnership.record(event["type"], fields, recorded_by=recorded_by, today=today)
+        pending.append(partnership)
+    if pending:
+        tracker.save(*pending)
+    return sum(p.version for p in pending)

@@ -79,8 +79,8 @@ def _key_file(path: Path) -> str:
     return path.read_text(encoding="ascii").strip()
 
 
-def build_services(config: Config) -> Services:
-    """Open the store named by the configuration and catch the read models up."""
+def build_services(config: Config, *, catch_up: bool = True) -> Services:
+    """Open the store named by the configuration and (unless told not to) catch the read models up."""
     if not config.is_postgres:
         parent = Path(config.database).resolve().parent
         if not parent.is_dir():
@@ -90,5 +90,6 @@ def build_services(config: Config) -> Services:
     projection = Projection(tracker, db)
     users = UserStore(db, create_tables=config.create_tables)
     services = Services(config=config, tracker=tracker, db=db, projection=projection, users=users)
-    projection.catch_up()
+    if catch_up:
+        projection.catch_up()
     return services

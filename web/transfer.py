@@ -9,6 +9,7 @@ from uuid import UUID
 
 from domain.application import rebuild_event
 from domain.errors import AlreadyExists, DomainError
+from domain.partnership import Partnership
 from projections.audit import verify_export
 from web.services import Services
 
@@ -21,7 +22,7 @@ def import_export(services: Services, path: Path) -> int:
     """Check the whole file's chain, then append every event in one transaction."""
     if not services.tracker.is_empty():
         raise ImportRefused("the store is not empty: import needs an empty store")
-    lines = path.read_text(encoding="utf-8").splitlines()
+    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()  # a bad byte fails its line's hash
     report = verify_export(lines)
     if not report["ok"]:
         first = report["problems"][0]
@@ -43,6 +44,7 @@ def import_export(services: Services, path: Path) -> int:
             )
         except (KeyError, ValueError, TypeError, DomainError) as e:
             raise ImportRefused(f"line {number} cannot be imported: {e}") from None
+    _check_histories(events)
     try:
         count = services.tracker.import_events(events)
     except AlreadyExists as e:
@@ -51,3 +53,26 @@ def import_export(services: Services, path: Path) -> int:
         raise ImportRefused(f"the store refused the events: {e}".splitlines()[0]) from None
     services.after_command()
     return count
+
+
+def _check_histories(events: list[Partnership.Event]) -> None:
+    """Refuse a file whose partnerships the domain could not load: each history must start with its
+    registration at version 1 and go on 2, 3, ... in the file's order, and must fold."""
+    loaded: dict[UUID, Partnership] = {}
+    for number, event in enumerate(events, start=1):
+        pid, version = event.originator_id, event.originator_version
+        current = loaded.get(pid)
+        expected = current.version + 1 if current else 1
+        if version != expected:
+            raise ImportRefused(f"line {number}: partnership {pid} has version {version} where {expected} belongs")
+        if isinstance(event, Partnership.PartnershipRegistered) != (version == 1):
+            raise ImportRefused(f"line {number}: partnership {pid} must begin with its registration, and only once")
+        try:
+            loaded[pid] = event.mutate(current)
+        except Exception as e:
+            raise ImportRefused(f"line {number} cannot be loaded: {e}".splitlines()[0]) from None
+    for pid, partnership in loaded.items():
+        try:
+            partnership.state  # noqa: B018 - the fold raises on a history it cannot make sense of
+        except Exception as e:
+            raise ImportRefused(f"partnership {pid} cannot be folded: {e}".splitlines()[0]) from None

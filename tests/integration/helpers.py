@@ -1,0 +1,252 @@
+"""Helpers shared by the integration tests: real SQLite stores, the `tracker` script, raw rows.
+
+Run as a script it is a writer process for the cross-process tests (see :func:`main`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+REPO = Path(__file__).resolve().parents[2]
+TRACKER = REPO / ".venv" / "bin" / "tracker"
+PYTHON = REPO / ".venv" / "bin" / "python"
+TODAY = date(2026, 11, 26)
+
+VIEW_ORDER = {
+    "view_log": "position",
+    "view_events": "partnership_id, version",
+    "view_partnerships": "id",
+    "view_partnership_areas": "area, partnership_id",
+    "view_reminders": "id",
+}
+
+REGISTRATION = {
+    "partner_name": "Gmina Testowa",
+    "partner_country": "DE",
+    "partner_kind": "municipality",
+    "local_party": "Powiat Piaseczyński",
+    "areas": ["education"],
+    "occurred_on": date(2015, 3, 1),
+}
+
+
+def open_services(database: Path) -> Any:
+    """A fresh composition root (Tracker, views, users) over the SQLite file."""
+    from web.config import Config
+    from web.services import build_services
+
+    return build_services(Config(database=str(database), fixed_today=TODAY))
+
+
+def bare_projection(database: Path) -> tuple[Any, Any]:
+    """A second Tracker and Projection over the same file, without catching up (the caller closes the Tracker)."""
+    from projections.projection import Projection, views_recorder
+    from projections.store import Db
+
+    tracker_app = _open_tracker(str(database))
+    return tracker_app, Projection(tracker_app, Db(views_recorder(tracker_app)))
+
+
+def register(tracker: Any, name: str = "Gmina Testowa", **fields: Any) -> UUID:
+    """Register a partnership directly through the Tracker (the read models are not touched)."""
+    recorded = tracker.register_partnership(
+        {**REGISTRATION, "partner_name": name, **fields}, recorded_by="test", today=TODAY
+    )
+    return recorded.partnership_id
+
+
+def record(tracker: Any, pid: UUID, event_type: str, **fields: Any) -> Any:
+    fields.setdefault("occurred_on", date(2020, 1, 1))
+    return tracker.record_event(pid, event_type, fields, recorded_by="test", today=TODAY)
+
+
+def view_rows(database: Path) -> dict[str, list[tuple]]:
+    """Every row of every read-model table, in key order, read with plain sqlite3."""
+    with sqlite3.connect(database) as conn:
+        return {
+            table: conn.execute(f"SELECT * FROM {table} ORDER BY {order}").fetchall()
+            for table, order in VIEW_ORDER.items()
+        }
+
+
+def tracking_position(database: Path) -> int:
+    with sqlite3.connect(database) as conn:
+        row = conn.execute("SELECT notification_id FROM tracking WHERE application_name = 'Tracker'").fetchone()
+    return row[0] if row else 0
+
+
+def stored_count(database: Path) -> int:
+    with sqlite3.connect(database) as conn:
+        return conn.execute("SELECT COUNT(*) FROM stored_events").fetchone()[0]
+
+
+def cli_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKER_")}
+    return {**env, "TRACKER_DATABASE": str(tmp_path / "events.db"), **extra}
+
+
+def tracker(tmp_path: Path, *args: str, env: Mapping[str, str] | None = None, timeout: float = 120) -> Any:
+    """Run the installed ``tracker`` script in ``tmp_path``; the CompletedProcess (bytes out, text err)."""
+    result = subprocess.run(
+        [str(TRACKER), *args],
+        cwd=tmp_path,
+        env=dict(env) if env is not None else cli_env(tmp_path),
+        capture_output=True,
+        timeout=timeout,
+        check=False,
+    )
+    result.stderr = result.stderr.decode("utf-8", "replace")
+    return result
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def request_json(
+    method: str, url: str, token: str | None = None, body: Any = None, timeout: float = 30
+) -> tuple[int, dict[str, Any]]:
+    """One JSON request over loopback; (status, body) whatever the status."""
+    data = json.dumps(body).encode("utf-8") if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method)
+    request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"{}")
+
+
+def wait_for_health(base: str, process: subprocess.Popen, deadline_s: float = 60) -> int:
+    """Poll /api/v1/health until it answers (bounded); returns the position it reports."""
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"the server exited with {process.returncode} before answering")
+        try:
+            status, body = request_json("GET", f"{base}/api/v1/health", timeout=2)
+            if status == 200:
+                return body["position"]
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError("the server did not answer /api/v1/health in time")
+
+
+def _open_tracker(database: str) -> Any:
+    from domain.application import Tracker
+    from web.config import Config
+
+    return Tracker(env=Config(database=database).eventsourcing_env())
+
+
+def _ready() -> None:
+    """Say "ready" and wait for the parent's "go" line, so that every writer process starts at once."""
+    print("ready", flush=True)
+    sys.stdin.readline()
+
+
+def write_notes(database: str, pid: str, count: int, label: str) -> None:
+    """Record ``count`` notes without an expected version; print each acknowledged version."""
+    tracker_app = _open_tracker(database)
+    try:
+        _ready()
+        for i in range(count):
+            recorded = tracker_app.record_event(
+                UUID(pid),
+                "note_added",
+                {"occurred_on": TODAY, "text": f"{label}-{i}"},
+                recorded_by=label,
+                today=TODAY,
+            )
+            print(recorded.version, flush=True)
+    finally:
+        tracker_app.close()
+
+
+def write_expecting(database: str, pid: str, version: int, label: str) -> None:
+    """Record one note expecting ``version``; print "ok VERSION" or "stale"."""
+    from domain.errors import StaleVersion
+
+    tracker_app = _open_tracker(database)
+    try:
+        _ready()
+        try:
+            recorded = tracker_app.record_event(
+                UUID(pid),
+                "note_added",
+                {"occurred_on": TODAY, "text": label},
+                recorded_by=label,
+                today=TODAY,
+                expected_version=version,
+            )
+        except StaleVersion:
+            print("stale", flush=True)
+        else:
+            print(f"ok {recorded.version}", flush=True)
+    finally:
+        tracker_app.close()
+
+
+def start_writers(commands: Sequence[Sequence[str]]) -> list[subprocess.Popen]:
+    """Start one writer process per command (arguments of this script), wait until each is ready, then let go."""
+    processes = [
+        subprocess.Popen(
+            [str(PYTHON), __file__, *command],
+            cwd=REPO,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for command in commands
+    ]
+    for p in processes:
+        line = p.stdout.readline()
+        assert line.strip() == "ready", f"writer did not start: {line!r} {p.stderr.read() if p.poll() else ''}"
+    for p in processes:
+        p.stdin.write("go\n")
+        p.stdin.flush()
+    return processes
+
+
+def finish_writers(processes: Sequence[subprocess.Popen], timeout: float = 300) -> list[list[str]]:
+    """Each writer's printed lines (after "ready"); fails when one exited non-zero."""
+    outputs = []
+    for p in processes:
+        out, err = p.communicate(timeout=timeout)
+        assert p.returncode == 0, err
+        outputs.append(out.split())
+    return outputs
+
+
+def main(argv: Sequence[str]) -> int:
+    if len(argv) == 5 and argv[0] == "write-notes":
+        write_notes(argv[1], argv[2], int(argv[3]), argv[4])
+        return 0
+    if len(argv) == 5 and argv[0] == "write-expecting":
+        write_expecting(argv[1], argv[2], int(argv[3]), argv[4])
+        return 0
+    print("usage: helpers.py write-notes DATABASE PID COUNT LABEL | write-expecting DATABASE PID VERSION LABEL")
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,201 @@
+"""A real `tracker serve` (waitress) killed with SIGKILL while clients write: every write it
+acknowledged with 201 is in the log after a restart, and the audit still verifies."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .helpers import TRACKER, cli_env, free_port, open_services, request_json, stored_count, tracker, wait_for_health
+
+pytestmark = pytest.mark.slow
+
+CLIENTS = 3
+MAX_WRITES_PER_CLIENT = 2000  # a bound: the kill comes long before
+KILL_AFTER = 40  # acknowledged writes before the SIGKILL
+DEADLINE_S = 120  # a bound on every loop, never an assertion
+
+
+class Server:
+    """`tracker serve --no-demo` on a free loopback port, output to a file."""
+
+    def __init__(self, tmp_path: Path, env: dict[str, str], name: str) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log = (tmp_path / f"{name}.log").open("wb")
+        self.process = subprocess.Popen(
+            [str(TRACKER), "serve", "--host", "127.0.0.1", "--port", str(self.port), "--no-demo"],
+            cwd=tmp_path,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        self.position = wait_for_health(self.base, self.process)
+
+    def kill(self) -> None:
+        os.kill(self.process.pid, signal.SIGKILL)
+        self.process.wait(30)
+        self.log.close()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self.log.close()
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return cli_env(tmp_path)
+
+
+def add_user(tmp_path: Path, env: dict[str, str], name: str, role: str) -> str:
+    result = tracker(tmp_path, "users", "add", name, "--role", role, env=env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.decode().splitlines()[-1]
+
+
+class Writers:
+    """Client threads posting notes over HTTP until stopped or refused; they keep what was acknowledged."""
+
+    def __init__(self, base: str, token: str, pid: str, label: str) -> None:
+        self.base, self.token, self.pid, self.label = base, token, pid, label
+        self.acknowledged: list[tuple[int, str]] = []
+        self.lock = threading.Condition()
+        self.stop = threading.Event()
+        self.threads = [threading.Thread(target=self.run, args=(i,)) for i in range(CLIENTS)]
+
+    def run(self, i: int) -> None:
+        deadline = time.monotonic() + DEADLINE_S
+        for k in range(MAX_WRITES_PER_CLIENT):
+            if self.stop.is_set() or time.monotonic() > deadline:
+                return
+            text = f"{self.label}-{i}-{k}"
+            try:
+                status, body = request_json(
+                    "POST",
+                    f"{self.base}/api/v1/partnerships/{self.pid}/events",
+                    self.token,
+                    {"type": "note_added", "occurred_on": "2026-01-15", "text": text},
+                    timeout=10,
+                )
+            except (
+                OSError,
+                http.client.HTTPException,
+            ):  # the server is gone: this write's fate is unknown, and that is allowed
+                return
+            if status != 201:
+                return
+            with self.lock:
+                self.acknowledged.append((body["version"], text))
+                self.lock.notify_all()
+
+    def start(self) -> None:
+        for t in self.threads:
+            t.start()
+
+    def wait_for(self, count: int) -> None:
+        with self.lock:
+            self.lock.wait_for(lambda: len(self.acknowledged) >= count, timeout=DEADLINE_S)
+            assert len(self.acknowledged) >= count, "the clients did not get enough writes through"
+
+    def join(self) -> None:
+        self.stop.set()
+        for t in self.threads:
+            t.join(DEADLINE_S)
+        assert not any(t.is_alive() for t in self.threads)
+
+
+def all_log_entries(base: str, token: str) -> list[dict[str, Any]]:
+    entries: list[dict[str, Any]] = []
+    after = 0
+    for _ in range(1000):  # bounded paging
+        status, page = request_json("GET", f"{base}/api/v1/events?after={after}&limit=1000", token)
+        assert status == 200, page
+        entries += page["items"]
+        if page["next"] is None:
+            return entries
+        after = page["next"]
+    raise AssertionError("the log did not end")
+
+
+def test_acknowledged_writes_survive_sigkill_of_the_server(tmp_path: Path, env: dict[str, str]) -> None:
+    """SIGKILL during a stream of writes, twice: after each restart every 201 is in the log; audit verify exits 0."""
+    officer = add_user(tmp_path, env, "ala", "officer")
+    auditor = add_user(tmp_path, env, "ewa", "auditor")
+    server = Server(tmp_path, env, "serve-0")
+    try:
+        assert server.position == 0  # --no-demo: nothing loaded
+        status, created = request_json(
+            "POST",
+            f"{server.base}/api/v1/partnerships",
+            officer,
+            {"partner_name": "Gmina Odporna", "partner_country": "SK", "partner_kind": "municipality"},
+        )
+        assert status == 201, created
+        pid = created["id"]
+        acknowledged: list[tuple[int, str]] = [(1, "")]
+        for round_ in range(2):
+            writers = Writers(server.base, officer, pid, f"round{round_}")
+            writers.start()
+            try:
+                writers.wait_for(KILL_AFTER)
+                server.kill()
+            finally:
+                writers.join()
+            acknowledged += writers.acknowledged
+
+            server = Server(tmp_path, env, f"serve-{round_ + 1}")
+            status, events = request_json("GET", f"{server.base}/api/v1/partnerships/{pid}/events", officer)
+            assert status == 200
+            kept = {(e["version"], e["data"].get("text", "")) for e in events["items"]}
+            missing = [a for a in acknowledged if a not in kept]
+            assert missing == [], f"acknowledged writes lost in round {round_}: {missing[:5]}"
+            versions = [e["version"] for e in events["items"]]
+            assert versions == list(range(1, len(versions) + 1))
+
+            log = all_log_entries(server.base, auditor)
+            assert [e["position"] for e in log] == list(range(1, len(log) + 1))
+            assert len(log) == stored_count(tmp_path / "events.db") == server.position
+
+        # the restarted server takes writes as before
+        status, body = request_json(
+            "POST",
+            f"{server.base}/api/v1/partnerships/{pid}/events",
+            officer,
+            {"type": "note_added", "occurred_on": "2026-01-15", "text": "after the crashes"},
+        )
+        assert status == 201, body
+        status, report = request_json("GET", f"{server.base}/api/v1/audit/verify", auditor)
+        assert status == 200 and report["ok"], report
+    finally:
+        server.stop()
+
+    verify = tracker(tmp_path, "audit", "verify", env=env)
+    assert verify.returncode == 0, (verify.stdout, verify.stderr)
+    assert verify.stdout.decode().startswith("intact:")
+
+
+def test_store_commits_durably(tmp_path: Path) -> None:
+    """The event store and the views run in WAL mode with synchronous=FULL: a commit is on disk before the 201."""
+    services = open_services(tmp_path / "events.db")
+    try:
+        for datastore in (services.tracker.recorder.datastore, services.db.datastore):
+            with datastore.transaction(commit=False) as cursor:
+                cursor.execute("PRAGMA journal_mode")
+                assert cursor.fetchone()[0].lower() == "wal"
+                cursor.execute("PRAGMA synchronous")
+                assert cursor.fetchone()[0] >= 2  # FULL (2) or EXTRA (3)
+    finally:
+        services.close()
