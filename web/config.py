@@ -24,6 +24,8 @@ class Config:
     smtp_url: str | None = None
     mail_from: str = "tracker@localhost"
     timezone: str = "Europe/Warsaw"
+    #: where the office reaches the web UI (links in reminder mails)
+    base_url: str = "http://127.0.0.1:5000"
     #: a fixed "today" (tests, `--today`); None means the office's calendar
     fixed_today: date | None = None
     #: create tables on start (off for workers of a shared PostgreSQL database)
@@ -99,4 +101,5 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
         smtp_url=smtp,
         mail_from=env.get("TRACKER_MAIL_FROM") or "tracker@localhost",
         timezone=timezone,
+        base_url=env.get("TRACKER_BASE_URL") or "http://127.0.0.1:5000",
     )
