@@ -223,18 +223,25 @@ def needs_inactivity_flag(state: State, today: date, days: int) -> bool:
     return is_inactive(state, today, days) and state.last_activity_on not in state.flagged_spells
 
 
-def overdue_plans(state: State, today: date) -> list[tuple[int, date]]:
-    """Plans (version, planned_for) whose date has passed with no exchange held since the plan."""
+def pending_plans(state: State) -> list[tuple[int, date]]:
+    """Plans (version, planned_for) not yet flagged and with no exchange held since the plan."""
     if state.status == TERMINATED:
         return []
-    out = []
-    for version, planned_on, planned_for in state.plans:
-        if planned_for >= today or version in state.flagged_plans:
-            continue
-        if any(held >= planned_on for held in state.exchanges_held):
-            continue
-        out.append((version, planned_for))
-    return out
+    return [
+        (version, planned_for)
+        for version, planned_on, planned_for in state.plans
+        if version not in state.flagged_plans and not any(held >= planned_on for held in state.exchanges_held)
+    ]
+
+
+def overdue_plans(state: State, today: date) -> list[tuple[int, date]]:
+    """Pending plans whose date has passed (before ``today``)."""
+    return [(version, planned_for) for version, planned_for in pending_plans(state) if planned_for < today]
+
+
+def spell_flagged(state: State) -> bool:
+    """Whether the current spell (since ``last_activity_on``) has already been flagged."""
+    return state.last_activity_on in state.flagged_spells
 
 
 def as_fact(version: int, type_: str, occurred_on: date | None, recorded_at: datetime, data: Mapping[str, Any]) -> Fact:

@@ -22,7 +22,8 @@ COMPARED = {
     "view_log": "position, notification_id, partnership_id, version, type, content, hash",
     "view_events": "partnership_id, version, position, type, occurred_on, recorded_at, recorded_by, data,"
     " retracted_by, retraction_reason",
-    "view_partnerships": "id, sort_name, partner_country, status, last_activity_on, search, version, doc",
+    "view_partnerships": "id, sort_name, partner_country, status, last_activity_on, spell_flagged, next_plan_due,"
+    " search, version, doc",
     "view_partnership_areas": "area, partnership_id",
     "view_reminders": "id, partnership_id, opened_on, is_open, doc",
 }

@@ -49,10 +49,22 @@ def fact_of(row: Mapping[str, Any]) -> Fact:
 
 def partnership_document(partnership_id: str, rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """The contract's Partnership, folded from the given event rows (oldest first)."""
+    return document_and_markers(partnership_id, rows)[0]
+
+
+def document_and_markers(
+    partnership_id: str, rows: Sequence[Mapping[str, Any]]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The Partnership, and what the inactivity scan needs to find it without replaying it.
+
+    The markers are ``spell_flagged`` (the current spell of inactivity was flagged
+    already) and ``next_plan_due`` (the earliest date of a youth exchange plan not
+    yet held nor flagged).
+    """
     facts = [fact_of(r) for r in rows]
     state = rules.fold(facts)
     reg = rules.registration(facts)
-    return {
+    doc = {
         "id": str(partnership_id),
         "partner_name": reg.data["partner_name"],
         "partner_country": reg.data["partner_country"],
@@ -68,6 +80,12 @@ def partnership_document(partnership_id: str, rows: Sequence[Mapping[str, Any]])
         "registered_at": reg.recorded_at.isoformat(),
         "exists_from": _iso(rules.exists_from(facts)),
     }
+    plans = rules.pending_plans(state)
+    markers = {
+        "spell_flagged": rules.spell_flagged(state),
+        "next_plan_due": min(p for _, p in plans).isoformat() if plans else None,
+    }
+    return doc, markers
 
 
 def reminders_of(partnership_id: str, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:

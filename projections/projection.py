@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from eventsourcing.application import Application
@@ -21,7 +21,7 @@ from eventsourcing.sqlite import SQLiteTrackingRecorder
 
 from domain import rules
 from domain.partnership import Partnership
-from projections.documents import partnership_document, reminders_of
+from projections.documents import document_and_markers, reminders_of
 from projections.log import GENESIS_HASH, canonical, chain_hash, entry_of
 from projections.store import Db, Tx
 
@@ -64,6 +64,8 @@ DDL = (
         partner_country TEXT NOT NULL,
         status TEXT NOT NULL,
         last_activity_on TEXT,
+        spell_flagged INTEGER NOT NULL,
+        next_plan_due TEXT,
         search TEXT NOT NULL,
         version BIGINT NOT NULL,
         doc TEXT NOT NULL)""",
@@ -71,6 +73,7 @@ DDL = (
     "CREATE INDEX IF NOT EXISTS view_partnerships_status ON {view_partnerships} (status, sort_name, id)",
     "CREATE INDEX IF NOT EXISTS view_partnerships_country ON {view_partnerships} (partner_country, sort_name, id)",
     "CREATE INDEX IF NOT EXISTS view_partnerships_activity ON {view_partnerships} (last_activity_on)",
+    "CREATE INDEX IF NOT EXISTS view_partnerships_plans ON {view_partnerships} (next_plan_due)",
     """CREATE TABLE IF NOT EXISTS {view_partnership_areas} (
         area TEXT NOT NULL,
         partnership_id TEXT NOT NULL,
@@ -86,14 +89,21 @@ DDL = (
 )
 
 
+#: The read models' layout; when it changes, :meth:`Projection.ensure_layout` rebuilds them.
+LAYOUT_VERSION = "2"
+META_DDL = "CREATE TABLE IF NOT EXISTS {view_meta} (name TEXT PRIMARY KEY, value TEXT NOT NULL)"
+
+
+def ddl(qualify: Callable[[str], str]) -> list[str]:
+    names = {t: qualify(t) for t in (*VIEW_TABLES, "view_meta")}
+    return [META_DDL.format(**names), *(s.format(**names) for s in DDL)]
+
+
 class SQLiteViewsRecorder(SQLiteTrackingRecorder):
     """The library's tracking table plus our view tables, in the same SQLite file."""
 
     def construct_create_table_statements(self) -> list[str]:
-        return [
-            *super().construct_create_table_statements(),
-            *(s.format(**{t: t for t in VIEW_TABLES}) for s in DDL),
-        ]
+        return [*super().construct_create_table_statements(), *ddl(lambda t: t)]
 
 
 class PostgresViewsRecorder(PostgresTrackingRecorder):
@@ -103,8 +113,8 @@ class PostgresViewsRecorder(PostgresTrackingRecorder):
         super().__init__(datastore, **kwargs)
         from psycopg.sql import SQL
 
-        names = {t: f'"{self.datastore.schema}".{t}' for t in VIEW_TABLES}
-        self.sql_create_statements.extend(SQL(s.format(**names)) for s in DDL)  # type: ignore[arg-type]
+        schema = self.datastore.schema
+        self.sql_create_statements.extend(SQL(s) for s in ddl(lambda t: f'"{schema}".{t}'))  # type: ignore[arg-type]
 
 
 def views_recorder(app: Application) -> Any:
@@ -199,20 +209,22 @@ class Projection:
             " WHERE partnership_id = ? ORDER BY version",
             (pid,),
         ).fetchall()
-        doc = partnership_document(pid, rows)
+        doc, markers = document_and_markers(pid, rows)
         search = " ".join(
             str(doc.get(k) or "") for k in ("partner_name", "local_party", "description", "partner_country")
         ).lower()
         tx.execute(f"DELETE FROM {t('view_partnerships')} WHERE id = ?", (pid,))
         tx.execute(
             f"INSERT INTO {t('view_partnerships')} (id, sort_name, partner_country, status, last_activity_on,"
-            " search, version, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            " spell_flagged, next_plan_due, search, version, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 pid,
                 doc["partner_name"].lower(),
                 doc["partner_country"],
                 doc["status"],
                 doc["last_activity_on"],
+                int(markers["spell_flagged"]),
+                markers["next_plan_due"],
                 search,
                 doc["version"],
                 json.dumps(doc, ensure_ascii=False),
@@ -231,6 +243,23 @@ class Projection:
                 for r in reminders_of(pid, rows)
             ],
         )
+
+    def ensure_layout(self) -> bool:
+        """Drop and recreate the read models when their layout is not this version's; True if it did."""
+        t = self.db.table
+        with self._lock, self.db.transaction(write=True) as tx:
+            tx.lock(PROJECTION_LOCK)
+            tx.execute(META_DDL.format(view_meta=t("view_meta")))
+            if tx.scalar(f"SELECT value FROM {t('view_meta')} WHERE name = 'layout'") == LAYOUT_VERSION:
+                return False
+            for table in VIEW_TABLES:
+                tx.execute(f"DROP TABLE IF EXISTS {t(table)}")
+            for statement in ddl(t):
+                tx.execute(statement)
+            tx.execute(f"DELETE FROM {self.db.tracking_table} WHERE application_name = ?", (self.name,))
+            tx.execute(f"DELETE FROM {t('view_meta')} WHERE name = 'layout'")
+            tx.execute(f"INSERT INTO {t('view_meta')} (name, value) VALUES ('layout', ?)", (LAYOUT_VERSION,))
+        return True
 
     def rebuild(self) -> int:
         """Throw every read model away and replay the whole log into it."""

@@ -205,6 +205,21 @@ def register_at(db: Db, clock: Clock, *, as_of: date, known_at: datetime | None)
     return out
 
 
+def inactivity_candidates(db: Db, clock: Clock) -> list[str]:
+    """Ids of partnerships the inactivity scan must look at: a new spell to flag or a plan overdue.
+
+    One indexed query over the read model; the domain then decides (and records) for each.
+    """
+    with db.transaction(write=False) as tx:
+        rows = tx.execute(
+            f"SELECT id FROM {db.table('view_partnerships')}"
+            " WHERE (status IN ('intent', 'active') AND last_activity_on < ? AND spell_flagged = 0)"
+            " OR next_plan_due < ? ORDER BY id",
+            (clock.cutoff, clock.today.isoformat()),
+        ).fetchall()
+    return [r["id"] for r in rows]
+
+
 def list_reminders(db: Db, *, open_only: bool = False) -> list[dict[str, Any]]:
     clause = "WHERE is_open = 1" if open_only else ""
     with db.transaction(write=False) as tx:

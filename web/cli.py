@@ -145,6 +145,47 @@ def users_add(name: str, role: str, email: str | None, password: str | None) -> 
         click.echo(token)
 
 
+# --- jobs ------------------------------------------------------------------------------------
+
+
+@main.command("scan-inactivity")
+@click.option(
+    "--today", "today_text", default=None, help="Run as if today were YYYY-MM-DD (default: the office's today)."
+)
+def scan_inactivity(today_text: str | None) -> None:
+    """Run the inactivity job once, now, then send the mail outbox."""
+    from web import jobs
+
+    with opened() as services:
+        today = parse_day(today_text, "--today") or services.today()
+        scan = jobs.scan_inactivity(services, today)
+        for flag in scan.flagged:
+            click.echo(f"flagged {flag['kind']}: {flag['partner_name']} ({flag['partnership_id']})")
+        if not scan.flagged:
+            click.echo(f"nothing to flag on {today}")
+        sent = jobs.send_outbox(services)
+        for mail in sent.mailed:
+            click.echo(f"mailed {', '.join(mail['to'])}: {mail['partner_name']}")
+        if sent.failed:
+            click.echo(f"mail delayed (will retry): {sent.failed}", err=True)
+
+
+@main.command()
+def scheduler() -> None:
+    """Run the scheduled jobs (inactivity scan 07:00, mail outbox every minute, digest 07:05) until stopped."""
+    import logging
+
+    from web.scheduler import run
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    try:
+        config = load_config()
+    except ConfigError as e:
+        raise CliError(str(e)) from None
+    code = run(config, echo=lambda line: click.echo(line, err=line.startswith("another")))
+    sys.exit(code)
+
+
 # --- projections, audit, export, import --------------------------------------------------
 
 

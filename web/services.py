@@ -90,6 +90,8 @@ def build_services(config: Config, *, catch_up: bool = True) -> Services:
     projection = Projection(tracker, db)
     users = UserStore(db, create_tables=config.create_tables)
     services = Services(config=config, tracker=tracker, db=db, projection=projection, users=users)
+    if config.create_tables:
+        projection.ensure_layout()
     if catch_up:
         projection.catch_up()
     return services
