@@ -78,6 +78,7 @@ DDL = (
         area TEXT NOT NULL,
         partnership_id TEXT NOT NULL,
         PRIMARY KEY (area, partnership_id))""",
+    "CREATE INDEX IF NOT EXISTS view_partnership_areas_pid ON {view_partnership_areas} (partnership_id)",
     """CREATE TABLE IF NOT EXISTS {view_reminders} (
         id TEXT PRIMARY KEY,
         partnership_id TEXT NOT NULL,
@@ -90,7 +91,7 @@ DDL = (
 
 
 #: The read models' layout; when it changes, :meth:`Projection.ensure_layout` rebuilds them.
-LAYOUT_VERSION = "2"
+LAYOUT_VERSION = "3"
 META_DDL = "CREATE TABLE IF NOT EXISTS {view_meta} (name TEXT PRIMARY KEY, value TEXT NOT NULL)"
 
 
