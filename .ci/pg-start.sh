@@ -15,6 +15,8 @@ else
   AS=()
 fi
 chmod 700 "$DIR"
+# A start that fails half-way leaves nothing behind: no running server, no directory.
+trap 'rc=$?; if [ $rc -ne 0 ]; then "${AS[@]}" "$PGBIN/pg_ctl" -D "$DIR/data" -m immediate -w -t 30 stop >/dev/null 2>&1; rm -rf "$DIR"; fi' EXIT
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 DB=tracker_test; USER_=tracker; PASS=$(python3 -c 'import secrets; print(secrets.token_hex(12))')
 "${AS[@]}" "$PGBIN/initdb" -D "$DIR/data" -U postgres --auth-local=trust --auth-host=scram-sha-256 \

@@ -31,17 +31,21 @@ from bench.common import (
     Series,
     Stopwatch,
     average_state_bytes,
+    backend,
     median,
+    pg_connect,
     rate,
     raw_connect,
     register_partnerships,
     repeats,
     rotated,
     say,
-    services_at,
+    schema_of,
+    store,
     table,
     temp_dir,
 )
+from projections.inline import detach
 
 
 @dataclass(frozen=True)
@@ -109,12 +113,47 @@ class RawWriter:
         self.conn.close()
 
 
+class PgRawWriter(RawWriter):
+    """The baseline on PostgreSQL: psycopg, one ``INSERT`` + ``COMMIT`` per row on a similar table."""
+
+    def __init__(self, schema: str, partnerships: int) -> None:
+        self.conn = pg_connect(schema)
+        self.conn.execute(
+            "CREATE TABLE raw_stored_events (originator_id uuid, originator_version integer, topic text,"
+            " state bytea, PRIMARY KEY (originator_id, originator_version))"
+        )
+        self.ids = [f"{i:032x}" for i in range(1, partnerships + 1)]
+        self.versions = dict.fromkeys(self.ids, 1)
+        with self.conn.cursor() as cursor:
+            cursor.executemany(
+                "INSERT INTO raw_stored_events VALUES (%s, 1, 'Registered', %s)", [(i, raw_state()) for i in self.ids]
+            )
+        self.conn.commit()
+        self.done = 0
+
+    def write(self, count: int) -> None:
+        conn, ids, versions = self.conn, self.ids, self.versions
+        for _ in range(count):
+            originator_id = ids[self.done % len(ids)]
+            self.done += 1
+            version = versions[originator_id] + 1
+            versions[originator_id] = version
+            conn.execute(
+                "INSERT INTO raw_stored_events (originator_id, originator_version, topic, state)"
+                " VALUES (%s, %s, %s, %s)",
+                (originator_id, version, RAW_TOPIC, raw_state()),
+            )
+            conn.commit()
+
+
 class TrackerWriter:
     """The library: ``record_event`` per write, optionally followed by the projection's catch-up."""
 
     def __init__(self, services: Any, partnerships: int, *, catch_up: bool) -> None:
         self.services = services
         self.catch_up = catch_up
+        if not catch_up:
+            detach(services.projection)  # SQLite: no views written inline either, truly append only
         self.ids = register_partnerships(services, partnerships)
         services.projection.catch_up()
         self.done = 0
@@ -138,11 +177,16 @@ class TrackerWriter:
 def one_repeat(sizes: AppendSizes, repeat: int) -> tuple[dict[str, float], dict[str, float]]:
     """One repeat on fresh files: every contender writes ``sizes.writes`` rows, block by block, interleaved."""
     with temp_dir("appends") as folder:
-        raw = RawWriter(folder / "raw.db", sizes.partnerships)
+        postgres = backend() == "postgres"
         with (
-            services_at(folder / "append_only.db") as s_append,
-            services_at(folder / "end_to_end.db") as s_e2e,
+            store(folder / "append_only.db") as s_append,
+            store(folder / "end_to_end.db") as s_e2e,
         ):
+            raw = (
+                PgRawWriter(schema_of(s_e2e), sizes.partnerships)
+                if postgres
+                else RawWriter(folder / "raw.db", sizes.partnerships)
+            )
             writers = {
                 "raw": raw,
                 "append_only": TrackerWriter(s_append, sizes.partnerships, catch_up=False),
@@ -159,11 +203,13 @@ def one_repeat(sizes: AppendSizes, repeat: int) -> tuple[dict[str, float], dict[
             behind = s_append.projection.catch_up()
             assert behind == sizes.writes, (behind, sizes.writes)
             assert s_e2e.projection.position == s_e2e.tracker.recorder.max_notification_id()
-        raw.close()
-        row_bytes = {
-            "library": average_state_bytes(folder / "end_to_end.db"),
-            "raw": average_state_bytes(folder / "raw.db"),
-        }
+            raw.close()
+        row_bytes = {"library": 0.0, "raw": 0.0}
+        if not postgres:
+            row_bytes = {
+                "library": average_state_bytes(folder / "end_to_end.db"),
+                "raw": average_state_bytes(folder / "raw.db"),
+            }
     return {name: rate(sizes.writes, watches[name].seconds) for name in CONTENDERS}, row_bytes
 
 
@@ -186,7 +232,9 @@ def run(sizes: AppendSizes) -> dict[str, Any]:
             f"end to end {rates['end_to_end']:,.0f} ev/s"
         )
     labels = {
-        "raw": "raw sqlite3 BEGIN/INSERT/COMMIT (WAL, sync FULL)",
+        "raw": "raw psycopg INSERT + COMMIT"
+        if backend() == "postgres"
+        else "raw sqlite3 BEGIN/INSERT/COMMIT (WAL, sync FULL)",
         "append_only": "tracker.record_event",
         "end_to_end": "tracker.record_event + projection.catch_up",
     }

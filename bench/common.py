@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import secrets
 import sqlite3
 import statistics
 import tempfile
@@ -90,17 +91,78 @@ def temp_dir(prefix: str) -> Iterator[Path]:
         yield Path(name)
 
 
+def pg_url() -> str | None:
+    """``BENCH_DATABASE_URL`` when it names a PostgreSQL server: the suite then runs there, not on SQLite."""
+    url = os.environ.get("BENCH_DATABASE_URL") or ""
+    return url if url.startswith(("postgresql://", "postgres://")) else None
+
+
+def backend() -> str:
+    return "postgres" if pg_url() else "sqlite"
+
+
+def pg_connect(schema: str | None = None, **kwargs: Any) -> Any:
+    """A plain psycopg connection to the ``BENCH_DATABASE_URL`` server (``search_path`` set to ``schema``)."""
+    import psycopg
+
+    url = pg_url()
+    assert url, "BENCH_DATABASE_URL is not a postgresql:// URL"
+    base = url.split("?", 1)[0]
+    options = {"options": f"-c search_path={schema}"} if schema else {}
+    return psycopg.connect(base, **options, **kwargs)
+
+
 @contextmanager
-def services_at(path: Path) -> Iterator[Services]:
-    """The application's composition (tracker, projection, db) on an SQLite file, closed afterwards."""
-    services = build_services(Config(database=str(path), fixed_today=TODAY))
+def pg_schema() -> Iterator[str]:
+    """A fresh schema ``bench_<hex>`` on the PostgreSQL server, dropped with everything in it afterwards."""
+    name = f"bench_{secrets.token_hex(6)}"
+    with pg_connect(autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{name}"')
+    try:
+        yield name
+    finally:
+        with pg_connect(autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{name}" CASCADE')
+
+
+def database_for(path: Path, schema: str | None) -> str:
+    """``TRACKER_DATABASE`` of a store: the SQLite file ``path``, or the server's URL with ``?schema=``."""
+    if schema is None:
+        return str(path)
+    url = pg_url()
+    assert url
+    return f"{url}{'&' if '?' in url else '?'}schema={schema}"
+
+
+@contextmanager
+def services_at(path: Path, *, schema: str | None = None) -> Iterator[Services]:
+    """The application's composition (tracker, projection, db) on an SQLite file (or a PostgreSQL schema)."""
+    services = build_services(Config(database=database_for(path, schema), fixed_today=TODAY, secret_key="bench"))
     try:
         yield services
     finally:
         services.close()
 
 
-def new_partnership(index: int, partnership_id: UUID | None = None) -> Partnership:
+@contextmanager
+def store(path: Path) -> Iterator[Services]:
+    """A fresh store: the SQLite file ``path``, or with ``BENCH_DATABASE_URL`` a fresh PostgreSQL schema."""
+    if pg_url() is None:
+        with services_at(path) as services:
+            yield services
+        return
+    with pg_schema() as schema, services_at(path, schema=schema) as services:
+        yield services
+
+
+def schema_of(services: Services) -> str | None:
+    """The PostgreSQL schema of a store (None on SQLite)."""
+    return services.db.datastore.schema if services.db.dialect == "postgres" else None
+
+
+def new_partnership(
+    index: int, partnership_id: UUID | None = None, occurred_on: date = date(2024, 1, 1)
+) -> Partnership:
     return Partnership.register(
         partnership_id or uuid4(),
         recorded_by=RECORDED_BY,
@@ -111,7 +173,7 @@ def new_partnership(index: int, partnership_id: UUID | None = None) -> Partnersh
         local_party="Powiat Benchmarkowy",
         areas=["education", "culture"],
         description="A partnership registered by the benchmark suite.",
-        occurred_on=date(2024, 1, 1),
+        occurred_on=occurred_on,
     )
 
 
@@ -204,6 +266,7 @@ def machine() -> dict[str, Any]:
         "platform": platform.platform(),
         "sqlite": sqlite3.sqlite_version,
         "tmpdir": tempfile.gettempdir(),
+        "backend": backend(),
     }
 
 
@@ -236,3 +299,48 @@ def eventsourcing_version() -> str:
     from importlib.metadata import version
 
     return version("eventsourcing")
+
+
+# --- the register: many live partnerships (for the list read and the inactivity scan) ----------------------
+
+#: When the letters of intent of the register were signed: recent (live), or long ago (quiet: flagged by a scan).
+RECENT_ON = date(2025, 5, 1)
+LONG_AGO_ON = date(2024, 1, 2)
+
+
+def build_register(services: Services, count: int, *, quiet: int = 0, batch: int = 500) -> int:
+    """Register ``count`` partnerships and sign a letter of intent for each (status intent); returns events written.
+
+    The first ``quiet`` signed long ago (more than a year before ``TODAY``): the inactivity scan flags them.
+    ``batch`` aggregates go per ``tracker.save``; the read models follow inline (SQLite) or in one catch-up.
+    """
+    written = 0
+    for start in range(0, count, batch):
+        chunk = []
+        for i in range(start, min(count, start + batch)):
+            aggregate = new_partnership(i)
+            signed_on = LONG_AGO_ON if i < quiet else RECENT_ON
+            aggregate.record(
+                "letter_of_intent_signed",
+                {"occurred_on": signed_on, "signatories": ["Starosta", "Burgermeister"]},
+                recorded_by=RECORDED_BY,
+                today=TODAY,
+            )
+            chunk.append(aggregate)
+        services.tracker.save(*chunk)
+        written += 2 * len(chunk)
+    services.projection.catch_up()
+    return written
+
+
+def build_history(services: Services, events: int) -> UUID:
+    """One partnership with ``events`` events in all (the registration, then the realistic mix); returns its id."""
+    aggregate = new_partnership(0)
+    for n in range(events - 1):
+        event_type, fields = EVENT_MIX[n % len(EVENT_MIX)]
+        aggregate.record(event_type, {"occurred_on": OCCURRED_ON, **fields}, recorded_by=RECORDED_BY, today=TODAY)
+        if len(aggregate.pending_events) >= 500:
+            services.tracker.save(aggregate)
+    services.tracker.save(aggregate)
+    services.projection.catch_up()
+    return aggregate.id

@@ -2,6 +2,9 @@
 
     python -m bench.profiling append [--writes 2000]
     python -m bench.profiling rebuild [--events 20000]
+    python -m bench.profiling as_of [--events 1000]            # GET /partnerships/ID?as_of=..., 200 requests
+    python -m bench.profiling list [--partnerships 100000]     # GET /partnerships?limit=50, 200 requests
+    python -m bench.profiling scan [--partnerships 100000]     # scan_inactivity, steady state, 20 scans
 
 Prints the top functions by own time and by cumulative time, then the projection's SQL statements by total
 time (measured by wrapping ``projections.store.Tx`` in this process only; the production code is untouched).
@@ -22,7 +25,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from bench.appends import TrackerWriter
-from bench.common import build_log, say, services_at, temp_dir
+from bench.common import OCCURRED_ON, TODAY, build_history, build_log, build_register, say, services_at, temp_dir
 from projections import store
 
 
@@ -86,20 +89,41 @@ def profiled(fn: Callable[[], Any], top: int) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.profiling", description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=("append", "rebuild"))
+    parser.add_argument("what", choices=("append", "rebuild", "as_of", "list", "scan"))
     parser.add_argument("--writes", type=int, default=2000, help="append: writes (end to end)")
-    parser.add_argument("--partnerships", type=int, default=300, help="append: partnerships written to")
-    parser.add_argument("--events", type=int, default=20_000, help="rebuild: events in the log")
+    parser.add_argument("--partnerships", type=int, help="append: written to (300); list, scan: register (100000)")
+    parser.add_argument("--events", type=int, help="rebuild: events in the log (20000); as_of: history (1000)")
     parser.add_argument("--per-partnership", type=int, default=10, help="rebuild: events per partnership")
     parser.add_argument("--top", type=int, default=25)
     args = parser.parse_args(argv)
     with temp_dir("profile") as folder, services_at(folder / "events.db") as services:
         if args.what == "append":
-            writer = TrackerWriter(services, args.partnerships, catch_up=True)
-            say(f"profiling {args.writes} end-to-end appends over {args.partnerships} partnerships")
+            partnerships = args.partnerships or 300
+            writer = TrackerWriter(services, partnerships, catch_up=True)
+            say(f"profiling {args.writes} end-to-end appends over {partnerships} partnerships")
             profiled(lambda: writer.write(args.writes), args.top)
+        elif args.what in ("as_of", "list"):
+            from bench.reads import Api
+
+            if args.what == "as_of":
+                events = args.events or 1000
+                url = f"/api/v1/partnerships/{build_history(services, events)}?as_of={OCCURRED_ON.isoformat()}"
+            else:
+                events = build_register(services, args.partnerships or 100_000)
+                url = "/api/v1/partnerships?limit=50"
+            api = Api(services)
+            api.get(url)
+            say(f"profiling 200 x GET {url} ({events} events in the store)")
+            profiled(lambda: [api.get(url) for _ in range(200)], args.top)
+        elif args.what == "scan":
+            from web.jobs import scan_inactivity
+
+            build_register(services, args.partnerships or 100_000, quiet=100)
+            scan_inactivity(services, TODAY)
+            say("profiling 20 steady-state inactivity scans (nothing left to flag)")
+            profiled(lambda: [scan_inactivity(services, TODAY) for _ in range(20)], args.top)
         else:
-            written = build_log(services, args.events, args.per_partnership)
+            written = build_log(services, args.events or 20_000, args.per_partnership)
             services.projection.catch_up()
             say(f"profiling projection.rebuild() of {written} events")
             profiled(services.projection.rebuild, args.top)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from domain.values import (
@@ -215,7 +215,7 @@ def is_inactive(state: State, today: date, days: int) -> bool:
     """Open (intent or active) and no activity for more than ``days`` days before ``today``."""
     if state.status not in (INTENT, ACTIVE) or state.last_activity_on is None:
         return False
-    return state.last_activity_on < today - timedelta(days=days)
+    return (today - state.last_activity_on).days > days
 
 
 def needs_inactivity_flag(state: State, today: date, days: int) -> bool:

@@ -101,21 +101,23 @@ def ddl(qualify: Callable[[str], str]) -> list[str]:
 
 
 class SQLiteViewsRecorder(SQLiteTrackingRecorder):
-    """The library's tracking table plus our view tables, in the same SQLite file."""
+    """The library's tracking table (and the views' layout marker), in the same SQLite file."""
 
     def construct_create_table_statements(self) -> list[str]:
-        return [*super().construct_create_table_statements(), *ddl(lambda t: t)]
+        # Only the layout marker here: the view tables are made by Projection.ensure_layout,
+        # which can drop and rebuild them when an upgrade changed their layout.
+        return [*super().construct_create_table_statements(), META_DDL.format(view_meta="view_meta")]
 
 
 class PostgresViewsRecorder(PostgresTrackingRecorder):
-    """The library's tracking table plus our view tables, in the same PostgreSQL schema."""
+    """The library's tracking table (and the views' layout marker), in the same PostgreSQL schema."""
 
     def __init__(self, datastore: Any, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
         from psycopg.sql import SQL
 
         schema = self.datastore.schema
-        self.sql_create_statements.extend(SQL(s) for s in ddl(lambda t: f'"{schema}".{t}'))  # type: ignore[arg-type]
+        self.sql_create_statements.append(SQL(META_DDL.format(view_meta=f'"{schema}".view_meta')))  # type: ignore[arg-type]
 
 
 def views_recorder(app: Application) -> Any:

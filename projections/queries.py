@@ -34,11 +34,19 @@ def _with_inactive(doc: dict[str, Any], clock: Clock) -> dict[str, Any]:
     return {**doc, "inactive": clock.is_inactive(doc)}
 
 
+def _unstorable(*values: Any) -> bool:
+    """Whether a looked-up text holds a NUL: no stored text does, and PostgreSQL refuses even to compare one
+    (a query with it would fail), so such a lookup finds nothing, on every store alike."""
+    return any(isinstance(v, str) and "\x00" in v for v in values)
+
+
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def get_partnership(db: Db, partnership_id: str, clock: Clock) -> dict[str, Any] | None:
+    if _unstorable(partnership_id):
+        return None
     with db.transaction(write=False) as tx:
         row = tx.execute(f"SELECT doc FROM {db.table('view_partnerships')} WHERE id = ?", (partnership_id,)).fetchone()
     return _with_inactive(json.loads(row["doc"]), clock) if row else None
@@ -57,6 +65,8 @@ def list_partnerships(
     offset: int = 0,
 ) -> dict[str, Any]:
     """One page of the partnership list, filtered, ordered by partner name."""
+    if _unstorable(status, country, area, q):
+        return {"items": [], "total": 0}
     t = db.table
     where, params = [], []
     if status:
@@ -119,6 +129,8 @@ _EVENT_COLUMNS = (
 
 def list_events(db: Db, partnership_id: str) -> list[dict[str, Any]] | None:
     """The partnership's events, oldest first (by version), retracted ones marked; None if unknown."""
+    if _unstorable(partnership_id):
+        return None
     with db.transaction(write=False) as tx:
         rows = tx.execute(
             f"SELECT {_EVENT_COLUMNS} FROM {db.table('view_events')} WHERE partnership_id = ? ORDER BY version",
@@ -128,6 +140,8 @@ def list_events(db: Db, partnership_id: str) -> list[dict[str, Any]] | None:
 
 
 def get_event(db: Db, partnership_id: str, version: int) -> dict[str, Any] | None:
+    if _unstorable(partnership_id):
+        return None
     with db.transaction(write=False) as tx:
         row = tx.execute(
             f"SELECT {_EVENT_COLUMNS} FROM {db.table('view_events')} WHERE partnership_id = ? AND version = ?",
@@ -173,6 +187,8 @@ def partnership_at(
     db: Db, partnership_id: str, clock: Clock, *, as_of: date | None, known_at: datetime | None
 ) -> dict[str, Any] | None:
     """The partnership as it stood on business day ``as_of`` as recorded by ``known_at``."""
+    if _unstorable(partnership_id):
+        return None
     with db.transaction(write=False) as tx:
         rows = _event_rows(tx, db, partnership_id)
     doc = document_at(partnership_id, rows, as_of=as_of, known_at=known_at)
@@ -220,8 +236,9 @@ def inactivity_candidates(db: Db, clock: Clock) -> list[str]:
     return [r["id"] for r in rows]
 
 
-def list_reminders(db: Db, *, open_only: bool = False) -> list[dict[str, Any]]:
-    clause = "WHERE is_open = 1" if open_only else ""
+def list_reminders(db: Db, *, is_open: bool | None = None) -> list[dict[str, Any]]:
+    """Reminders, newest first: all of them, or only the open (``True``) or closed (``False``) ones."""
+    clause = "" if is_open is None else f"WHERE is_open = {int(is_open)}"
     with db.transaction(write=False) as tx:
         rows = tx.execute(
             f"SELECT doc FROM {db.table('view_reminders')} {clause} ORDER BY opened_on DESC, id"
@@ -230,6 +247,8 @@ def list_reminders(db: Db, *, open_only: bool = False) -> list[dict[str, Any]]:
 
 
 def get_reminder(db: Db, reminder_id: str) -> dict[str, Any] | None:
+    if _unstorable(reminder_id):
+        return None
     with db.transaction(write=False) as tx:
         row = tx.execute(f"SELECT doc FROM {db.table('view_reminders')} WHERE id = ?", (reminder_id,)).fetchone()
     return json.loads(row["doc"]) if row else None
@@ -243,3 +262,74 @@ def log_entries(db: Db, *, after: int = 0, batch: int = 1000) -> Any:
         if page["next"] is None:
             return
         after = page["next"]
+
+
+# --- for the web UI (dashboard, timeline, log page) -------------------------------------------
+
+
+def activity_per_year(db: Db) -> list[dict[str, int]]:
+    """How many activity events (not retracted) happened in each year, oldest year first; years with none
+    between the first and the last are included with 0."""
+    from domain.values import ACTIVITY_TYPES
+
+    types = sorted(ACTIVITY_TYPES)
+    marks = ", ".join("?" for _ in types)
+    with db.transaction(write=False) as tx:
+        rows = tx.execute(
+            f"SELECT SUBSTR(occurred_on, 1, 4) AS year, COUNT(*) AS n FROM {db.table('view_events')}"
+            f" WHERE type IN ({marks}) AND retracted_by IS NULL AND occurred_on IS NOT NULL"
+            " GROUP BY SUBSTR(occurred_on, 1, 4) ORDER BY 1",
+            types,
+        ).fetchall()
+    counts = {int(r["year"]): int(r["n"]) for r in rows}
+    if not counts:
+        return []
+    return [{"year": y, "count": counts.get(y, 0)} for y in range(min(counts), max(counts) + 1)]
+
+
+def list_countries(db: Db) -> list[str]:
+    """The partners' country codes present in the register, each once."""
+    with db.transaction(write=False) as tx:
+        rows = tx.execute(
+            f"SELECT DISTINCT partner_country FROM {db.table('view_partnerships')} ORDER BY partner_country"
+        ).fetchall()
+    return [r["partner_country"] for r in rows]
+
+
+def partnership_names(db: Db, partnership_ids: list[str]) -> dict[str, str]:
+    """Partner names by partnership id, for the ids given (unknown ids are left out)."""
+    ids = sorted(i for i in set(partnership_ids) if not _unstorable(i))
+    if not ids:
+        return {}
+    marks = ", ".join("?" for _ in ids)
+    with db.transaction(write=False) as tx:
+        rows = tx.execute(f"SELECT id, doc FROM {db.table('view_partnerships')} WHERE id IN ({marks})", ids).fetchall()
+    return {r["id"]: json.loads(r["doc"])["partner_name"] for r in rows}
+
+
+def list_events_at(
+    db: Db, partnership_id: str, *, as_of: date | None, known_at: datetime | None
+) -> list[dict[str, Any]] | None:
+    """The partnership's events as the register showed them: recorded by ``known_at``, happened by ``as_of``
+    (retractions count whenever made, as in :func:`partnership_at`), retracted ones marked as known then.
+    Oldest first (by version); None when there were none."""
+    from projections.documents import rows_as_of, rows_known_at
+
+    if _unstorable(partnership_id):
+        return None
+    with db.transaction(write=False) as tx:
+        rows = tx.execute(
+            f"SELECT {_EVENT_COLUMNS} FROM {db.table('view_events')} WHERE partnership_id = ? ORDER BY version",
+            (partnership_id,),
+        ).fetchall()
+    kept = rows_as_of(rows_known_at(rows, known_at), as_of)
+    retractions = {}
+    for r in kept:
+        if r["type"] == "event_retracted":
+            data = json.loads(r["data"])
+            retractions[data["retracts"]] = (r["version"], data.get("reason"))
+    out = []
+    for r in kept:
+        by, reason = retractions.get(r["version"], (None, None))
+        out.append(_event({**r, "retracted_by": by, "retraction_reason": reason}))
+    return out or None

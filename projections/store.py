@@ -114,6 +114,12 @@ class Db:
             finally:
                 cursor.close()
 
+    def has_table(self, name: str) -> bool:
+        with self.transaction(write=False) as tx:
+            if self.dialect == "sqlite":
+                return bool(tx.scalar("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)))
+            return tx.scalar("SELECT to_regclass(?) IS NOT NULL", (self.table(name),))
+
     def run_ddl(self, statements: Sequence[str]) -> None:
         with self.transaction(write=True) as tx:
             for statement in statements:

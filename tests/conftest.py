@@ -1,15 +1,19 @@
-"""Shared fixtures: a fresh real store per test (an SQLite file under tmp_path), the app over it,
-and one user (with an API token) per role."""
+"""Shared fixtures: a fresh real store per test, the app over it, and one user (with an API token) per role.
+
+The store is an SQLite file under tmp_path, or, with ``TEST_BACKEND=postgres`` and
+``TEST_DATABASE_URL``, a fresh PostgreSQL schema of the test's own, dropped when it ends
+(see ``tests/backend.py``). The same tests run on both; ``@pytest.mark.sqlite_only`` marks
+the few that are about the SQLite file itself."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 import pytest
+from backend import BACKEND, POSTGRES, Store, check_backend, database_for, drop_stores
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -21,17 +25,47 @@ ROLES = ("officer", "auditor", "manager", "admin")
 USER_NAMES = {"officer": "ala", "auditor": "ewa", "manager": "jan", "admin": "root"}
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    problem = check_backend()
+    if problem:
+        raise pytest.UsageError(problem)
+
+
+def pytest_report_header() -> str:
+    return f"store backend: {BACKEND}"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    if not POSTGRES:
+        return
+    skip = pytest.mark.skip(reason="about the SQLite file itself (TEST_BACKEND=postgres)")
+    for item in items:
+        if item.get_closest_marker("sqlite_only"):
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _drop_test_stores() -> Iterator[None]:
+    """The PostgreSQL schemas a test made are dropped after it (after every other fixture's teardown)."""
+    yield
+    drop_stores()
+
+
 def backend_database(tmp_path: Path) -> str:
-    """The TRACKER_DATABASE for this test: an SQLite file (default) or PostgreSQL when configured."""
-    url = os.environ.get("TEST_DATABASE_URL")
-    if os.environ.get("TEST_BACKEND", "sqlite") == "postgres" and url:
-        return url
-    return str(tmp_path / "events.db")
+    """The TRACKER_DATABASE of this test's store: ``tmp_path/events.db``, or a fresh PostgreSQL schema's URL."""
+    return database_for(tmp_path, init=False)
 
 
 @pytest.fixture
 def config(tmp_path: Path) -> Config:
+    """The test's store; in-process fixtures create its tables themselves (``create_tables`` on)."""
     return Config(database=backend_database(tmp_path))
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    """TRACKER_DATABASE for ``tracker`` subprocesses: the same store as ``config``, its tables made (db init)."""
+    return database_for(tmp_path)
 
 
 @pytest.fixture
@@ -64,8 +98,11 @@ def headers(tokens: dict[str, str]) -> dict[str, dict[str, str]]:
 
 
 def log_position(services: Services) -> int:
-    """How many events the store holds (the log's head)."""
-    return services.tracker.recorder.max_notification_id() or 0
+    """How many events the store holds (the log's head).
+
+    Counted, not the highest notification id: PostgreSQL's sequence skips the numbers of rolled-back inserts.
+    """
+    return Store(services.config.database).stored_count()
 
 
 def with_today(config: Config, today: date) -> Config:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, redirect, url_for
+from flask import Flask
 
 from web.config import Config, load_config
 from web.services import Services, build_services
@@ -12,6 +12,8 @@ def create_app(config: Config | None = None, services: Services | None = None) -
     """Build the Flask app over one store (the composition root)."""
     from web import api
     from web.errors import register_error_handlers
+    from web.ui import init_ui
+    from web.ui.common import error_page
 
     config = config or (services.config if services else load_config())
     services = services or build_services(config)
@@ -25,11 +27,7 @@ def create_app(config: Config | None = None, services: Services | None = None) -
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    register_error_handlers(app)
+    register_error_handlers(app, html=error_page)
     app.register_blueprint(api.bp)
-
-    @app.get("/")
-    def index() -> Response:
-        return redirect(url_for("api.openapi"))
-
+    init_ui(app)
     return app

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
-from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, request, session, url_for
 
 from domain.event_types import EVENT_TYPES
 from domain.values import AREAS, STATUSES
@@ -27,6 +27,16 @@ ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 def services() -> Services:
     return current_app.extensions["tracker"]
+
+
+@bp.before_request
+def _session_writes_need_json() -> None:
+    """The API takes no CSRF token: a browser session may write only with a JSON body, which a cross-site
+    form cannot send (a token in the Authorization header is not sent by browsers on their own)."""
+    if request.method in ("GET", "HEAD", "OPTIONS") or request.headers.get("Authorization"):
+        return
+    if session.get("user") and not request.is_json:
+        raise ApiError(400, "with a browser session, send the body as JSON (Content-Type: application/json)")
 
 
 # --- request parsing ------------------------------------------------------------------------
@@ -260,7 +270,7 @@ def register() -> Response:
 @bp.get("/reminders")
 @requires(*EVERYONE)
 def list_reminders() -> Response:
-    return jsonify({"items": queries.list_reminders(services().db, open_only=bool(query_bool("open")))})
+    return jsonify({"items": queries.list_reminders(services().db, is_open=query_bool("open"))})
 
 
 @bp.post("/reminders/<rid>/acknowledge")

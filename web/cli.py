@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +13,7 @@ import click
 
 from domain.errors import DomainError
 from web.config import Config, ConfigError, load_config
-from web.services import Services, build_services
+from web.services import Services, StoreNotInitialised, build_services
 
 
 class CliError(click.ClickException):
@@ -31,7 +28,7 @@ def opened(config: Config | None = None, *, catch_up: bool = True) -> Iterator[S
     """The services over the configured store, closed afterwards; config errors become one line."""
     try:
         services = build_services(config or load_config(), catch_up=catch_up)
-    except (ConfigError, FileNotFoundError) as e:
+    except (ConfigError, FileNotFoundError, StoreNotInitialised) as e:
         raise CliError(str(e)) from None
     except Exception as e:  # a store that cannot be opened: say which, in one line
         raise CliError(f"cannot open the store: {type(e).__name__}: {e}".splitlines()[0]) from None
@@ -84,25 +81,81 @@ def load_demo(services: Services) -> list[tuple[str, str, str]]:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64))
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64), help="Threads per worker.")
+@click.option(
+    "--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="Worker processes (gunicorn)."
+)
 @click.option("--no-demo", is_flag=True, help="Do not load the demo data into an empty store.")
-def serve(host: str, port: int, threads: int, no_demo: bool) -> None:
-    """Serve the web UI and the API (waitress, a production WSGI server)."""
-    import waitress
-
-    from web import create_app
-
+def serve(host: str, port: int, threads: int, workers: int, no_demo: bool) -> None:
+    """Serve the web UI and the API with a production WSGI server (waitress, or gunicorn for --workers > 1)."""
     with opened() as services:
         if not no_demo and services.tracker.is_empty():
             created = load_demo(services)
             click.echo(f"Loaded the demo data: {services.projection.position} events.")
             for name, role, token in created:
                 click.echo(f"  {role:8} login {name} / password {DEMO_PASSWORD}   API token {token}")
-        app = create_app(services=services)
-        services.follow()
         where = services.config.database if not services.config.is_postgres else "PostgreSQL"
         click.echo(f"Serving http://{host}:{port}/ (API at /api/v1, store: {where}). Ctrl+C stops.")
-        waitress.serve(app, host=host, port=port, threads=threads, ident="tracker", _quiet=True)
+        if workers == 1:
+            _serve_waitress(services, host, port, threads)
+            return
+    _serve_gunicorn(host, port, threads, workers)
+
+
+def _serve_waitress(services: Services, host: str, port: int, threads: int) -> None:
+    import waitress
+
+    from web import create_app
+
+    app = create_app(services=services)
+    services.follow()
+    waitress.serve(app, host=host, port=port, threads=threads, ident="tracker", _quiet=True)
+
+
+def _serve_gunicorn(host: str, port: int, threads: int, workers: int) -> None:
+    """Several worker processes; each builds its own application after the fork (no preload)."""
+    from gunicorn.app.base import BaseApplication
+
+    class Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            settings = {
+                "bind": f"{host}:{port}",
+                "workers": workers,
+                "threads": threads,
+                "worker_class": "gthread",
+                "preload_app": False,
+                "accesslog": None,
+                "graceful_timeout": 10,
+            }
+            for key, value in settings.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Any:
+            from web import create_app
+
+            app = create_app()
+            app.extensions["tracker"].follow()
+            return app
+
+    Server().run()
+
+
+@main.group()
+def db() -> None:
+    """The store's tables."""
+
+
+@db.command("init")
+def db_init() -> None:
+    """Create the tables (once per database; servers on PostgreSQL start with table creation off)."""
+    from dataclasses import replace
+
+    try:
+        config = replace(load_config(), create_tables=True)
+    except ConfigError as e:
+        raise CliError(str(e)) from None
+    with opened(config) as services:
+        click.echo(f"tables ready; log head at {services.projection.position}")
 
 
 # --- seed, users ----------------------------------------------------------------------------
@@ -261,46 +314,19 @@ def _print_report(report: dict[str, Any]) -> None:
         click.echo(f"  also at position {problem['position']}: {problem['kind']}: {problem['detail']}")
 
 
-CSV_COLUMNS = (
-    "position",
-    "partnership_id",
-    "version",
-    "type",
-    "occurred_on",
-    "recorded_at",
-    "recorded_by",
-    "data",
-    "hash",
-)
-
-
 @main.command("export")
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
 def export(fmt: str) -> None:
     """Write the whole log to stdout (the same log always gives the same bytes)."""
-    from projections.audit import export_line, stored_entries
+    from web.export import UnreadableEntry, export_chunks
 
     out = sys.stdout.buffer
     with opened(catch_up=False) as services:  # the export reads the stored events, not the views
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        if fmt == "csv":
-            writer.writerow(CSV_COLUMNS)  # the header even when the log is empty
-        written = 0
         try:
-            for entry in stored_entries(services.tracker):
-                if fmt == "jsonl":
-                    buffer.write(export_line(entry) + "\n")
-                else:
-                    row = {**entry, "data": json.dumps(entry["data"], sort_keys=True, ensure_ascii=False)}
-                    writer.writerow(["" if row[c] is None else row[c] for c in CSV_COLUMNS])
-                out.write(buffer.getvalue().encode("utf-8"))
-                buffer.seek(0)
-                buffer.truncate()
-                written = entry["position"]
-        except Exception as e:  # a stored event that cannot be read: say where, in one line
-            raise CliError(f"the log cannot be read at position {written + 1}: {type(e).__name__}") from None
-        out.write(buffer.getvalue().encode("utf-8"))
+            for chunk in export_chunks(services.tracker, fmt):
+                out.write(chunk.encode("utf-8"))
+        except UnreadableEntry as e:  # a stored event that cannot be read: say where, in one line
+            raise CliError(str(e)) from None
 
 
 @main.command("import")
@@ -318,6 +344,40 @@ def import_(file: str) -> None:
         except ImportRefused as e:
             raise CliError(str(e)) from None
         click.echo(f"imported {count} events; head {services.projection.position}")
+
+
+@main.command()
+@click.option("--as-of", "as_of_text", required=True, help="The business day the report describes (YYYY-MM-DD).")
+@click.option("--known-at", "known_at_text", default=None, help="Only what was recorded by then (ISO date-time).")
+@click.option("--lang", type=click.Choice(["pl", "en"]), default="pl", show_default=True)
+@click.option("--output", type=click.Path(dir_okay=False), default=None, help="Write to FILE instead of stdout.")
+def report(as_of_text: str, known_at_text: str | None, lang: str, output: str | None) -> None:
+    """Write the council report (partners by country, status, schools, the year's activity) as HTML."""
+    from web.report import render_report
+
+    as_of = parse_day(as_of_text, "--as-of")
+    known_at = parse_moment(known_at_text, "--known-at")
+    with opened() as services:
+        html = render_report(services.db, services.clock(), as_of=as_of, known_at=known_at, lang=lang)
+    data = html.encode("utf-8")
+    if output:
+        Path(output).write_bytes(data)
+        click.echo(f"report written to {output}", err=True)
+    else:
+        sys.stdout.buffer.write(data)
+
+
+def parse_moment(value: str | None, name: str) -> datetime | None:
+    """An ISO 8601 date-time (UTC when no offset is given)."""
+    if value is None:
+        return None
+    try:
+        if len(value) < 11:
+            raise ValueError
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise CliError(f"{name} must be an ISO date-time such as 2026-11-26T12:00:00Z, not {value!r}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 if __name__ == "__main__":  # pragma: no cover

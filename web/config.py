@@ -51,6 +51,8 @@ class Config:
             return {
                 **env,
                 "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                # the read models are written in the same transaction as the events (projections.inline)
+                "APPLICATION_RECORDER_TOPIC": "projections.inline:InlineSQLiteRecorder",
                 "SQLITE_DBNAME": str(Path(self.database)),
                 "SQLITE_LOCK_TIMEOUT": "30",
             }
@@ -102,4 +104,7 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
         mail_from=env.get("TRACKER_MAIL_FROM") or "tracker@localhost",
         timezone=timezone,
         base_url=env.get("TRACKER_BASE_URL") or "http://127.0.0.1:5000",
+        # On a shared PostgreSQL database the tables are created once, by `tracker db init`:
+        # the library's concurrent creation races when several workers start together.
+        create_tables=not database.startswith(("postgresql://", "postgres://")),
     )

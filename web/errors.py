@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
@@ -69,21 +70,29 @@ def to_api_error(error: Exception) -> ApiError:
     raise error
 
 
-def register_error_handlers(app: Flask) -> None:
+#: Renders a refusal outside the API as an HTML page: (status, message or None) -> response.
+HtmlErrorPage = Callable[[int, str | None], Any]
+
+
+def register_error_handlers(app: Flask, html: HtmlErrorPage | None = None) -> None:
+    """JSON errors under ``/api/``; elsewhere the ``html`` page when given (the web UI's)."""
+
     def is_api() -> bool:
         return request.path.startswith("/api/")
 
     @app.errorhandler(ApiError)
     @app.errorhandler(ValidationError)
     @app.errorhandler(DomainError)
-    def _domain(error: Exception) -> Response:
+    def _domain(error: Exception) -> Any:
         api_error = to_api_error(error)
+        if html is not None and not is_api():
+            return html(api_error.status, api_error.message)
         return error_response(api_error.status, api_error.message, api_error.fields)
 
     @app.errorhandler(HTTPException)
-    def _http(error: HTTPException) -> Response | HTTPException:
+    def _http(error: HTTPException) -> Any:
         if not is_api():
-            return error
+            return html(error.code or 500, None) if html is not None else error
         response = error_response(error.code or 500, error.description or error.name)
         if error.code == 405 and getattr(error, "valid_methods", None):
             response.headers["Allow"] = ", ".join(error.valid_methods)

@@ -85,7 +85,11 @@ def reminder_mail(doc: dict[str, Any], event: Any, to: tuple[str, ...], base_url
 
 
 def send_outbox(services: Services, mailer: Mailer | None = None, *, limit: int = 100) -> JobReport:
-    """Mail every reminder not yet mailed to every manager with an address; stop at the first SMTP failure."""
+    """Mail every reminder not yet mailed to every manager with an address; stop at the first SMTP failure.
+
+    Reads the outbox ``limit`` reminders at a time until it is empty. A reminder whose flag was
+    retracted before it went out is not mailed (there is nothing left to acknowledge).
+    """
     mailer = mailer or mailer_for(services)
     report = JobReport()
     outbox = Outbox(services.tracker, services.db)
@@ -93,20 +97,22 @@ def send_outbox(services: Services, mailer: Mailer | None = None, *, limit: int 
         if not got:
             report.failed = "another process is sending the outbox"
             return report
-        services.projection.catch_up()
         to = recipients([u.email for u in services.users.list("manager")])
-        for notification_id, event in outbox.pending(limit):
-            pid = str(event.originator_id)
-            doc = queries.get_partnership(services.db, pid, services.clock())
-            if to and doc is not None:
-                try:
-                    mailer.send(reminder_mail(doc, event, to, services.config.base_url))
-                except MailError as e:
-                    log.warning("outbox: %s; will retry", e)
-                    report.failed = str(e)
-                    return report
-                report.mailed.append({"partnership_id": pid, "partner_name": doc["partner_name"], "to": list(to)})
-            outbox.mark_sent(notification_id)
+        while batch := outbox.pending(limit):
+            services.projection.catch_up()  # now the read model holds every reminder of the batch
+            for notification_id, event in batch:
+                pid = str(event.originator_id)
+                doc = queries.get_partnership(services.db, pid, services.clock())
+                live = queries.get_reminder(services.db, reminder_id(pid, event.originator_version)) is not None
+                if to and doc is not None and live:
+                    try:
+                        mailer.send(reminder_mail(doc, event, to, services.config.base_url))
+                    except MailError as e:
+                        log.warning("outbox: %s; will retry", e)
+                        report.failed = str(e)
+                        return report
+                    report.mailed.append({"partnership_id": pid, "partner_name": doc["partner_name"], "to": list(to)})
+                outbox.mark_sent(notification_id)
     return report
 
 

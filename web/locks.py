@@ -56,6 +56,8 @@ def _advisory(config: Config, name: str, wait: float) -> Iterator[bool]:
     import psycopg
 
     env = config.eventsourcing_env()
+    if env.get("POSTGRES_SCHEMA"):  # each schema is a tracker of its own: its own lock
+        name = f"{env['POSTGRES_SCHEMA']}/{name}"
     with psycopg.connect(
         dbname=env["POSTGRES_DBNAME"],
         host=env["POSTGRES_HOST"],

@@ -11,6 +11,8 @@ import signal
 from collections.abc import Callable
 from typing import Any
 
+from apscheduler.events import EVENT_SCHEDULER_STARTED
+from apscheduler.schedulers.base import STATE_STOPPED
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -74,9 +76,23 @@ def run(config: Config, echo: Callable[[str], None] = print) -> int:
             echo("another tracker scheduler is already running; exiting")
             return 1
         scheduler = make_scheduler(config)
+        stopping = False
+
+        def stop(*_: object) -> None:
+            # A signal may come before the scheduler is up (shutdown() would raise): remember it.
+            nonlocal stopping
+            stopping = True
+            if scheduler.state != STATE_STOPPED:
+                scheduler.shutdown(wait=False)
+
+        def started(_event: object) -> None:
+            echo(f"scheduler running ({', '.join(j.id for j in scheduler.get_jobs())}); SIGTERM stops it")
+            if stopping and scheduler.state != STATE_STOPPED:
+                scheduler.shutdown(wait=False)
+
+        scheduler.add_listener(started, EVENT_SCHEDULER_STARTED)
         for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: scheduler.shutdown(wait=False))
-        echo(f"scheduler running ({', '.join(j.id for j in scheduler.get_jobs())}); SIGTERM stops it")
+            signal.signal(sig, stop)
         scheduler.start()
         echo("scheduler stopped")
     return 0

@@ -111,7 +111,8 @@ class CountryField(fields.String):
         super().__init__(metadata={"pattern": COUNTRY_PATTERN, "description": description}, **kwargs)
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
-        code = super()._deserialize(value, attr, data, **kwargs).strip().upper()
+        text = super()._deserialize(value, attr, data, **kwargs).strip()
+        code = text.upper() if text.isascii() else ""  # "ß".upper() is "SS", which is not what was sent
         if code not in COUNTRY_CODES:
             raise ValidationError("Must be an ISO 3166-1 alpha-2 country code, e.g. IT, GE, UA, ME.")
         return code

@@ -11,6 +11,7 @@ from domain.application import rebuild_event
 from domain.errors import AlreadyExists, DomainError
 from domain.partnership import Partnership
 from projections.audit import verify_export
+from projections.outbox import Outbox
 from web.services import Services
 
 
@@ -52,6 +53,9 @@ def import_export(services: Services, path: Path) -> int:
     except Exception as e:  # a constraint of the store (duplicate version...): nothing was written
         raise ImportRefused(f"the store refused the events: {e}".splitlines()[0]) from None
     services.after_command()
+    if count:
+        # The imported reminders were mailed where they were first recorded: do not mail them again.
+        Outbox(services.tracker, services.db).mark_sent(services.tracker.recorder.max_notification_id())
     return count
 
 

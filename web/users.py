@@ -20,7 +20,7 @@ from projections.store import Db
 
 ROLES: tuple[str, ...] = ("officer", "auditor", "manager", "admin")
 NAME_PATTERN = re.compile(r"^[\w.@-]{1,64}$")
-EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+$")
+EMAIL_PATTERN = re.compile(r"^[^@\s\x00]+@[^@\s\x00]+$")  # no NUL: PostgreSQL text cannot hold one
 
 DDL = (
     """CREATE TABLE IF NOT EXISTS {users} (
@@ -91,6 +91,8 @@ class UserStore:
         return token
 
     def _one(self, where: str, value: str) -> dict | None:
+        if "\x00" in value:  # no stored name holds a NUL (PostgreSQL refuses even to compare one)
+            return None
         with self.db.transaction(write=False) as tx:
             return tx.execute(
                 f"SELECT name, role, email, password_hash FROM {self.users} WHERE {where} = ?", (value,)

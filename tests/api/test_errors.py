@@ -111,6 +111,24 @@ def test_acknowledging_an_unknown_reminder_is_404(client, services, headers):
         assert_error(client.post(f"{API}/reminders/nonsense/acknowledge", json={}, headers=headers["admin"]), 404)
 
 
+@pytest.mark.parametrize("rid", ["a\x00b", f"{UNKNOWN_ID}\x00"])
+def test_a_nul_in_a_reminder_id_is_404_not_a_server_error(client, services, headers, rid):
+    """A reminder id with a NUL (no stored text has one; PostgreSQL cannot even compare it) is 404."""
+    with nothing_recorded(services, client):
+        path = f"{API}/reminders/{rid.replace(chr(0), '%00')}/acknowledge"
+        assert_error(client.post(path, json={}, headers=headers["manager"]), 404)
+
+
+def test_a_nul_in_the_text_search_finds_nothing(client, services, headers, bar):
+    """`q` with a NUL matches no partnership, on every store alike (not a server error on PostgreSQL)."""
+    for q in ("\x00", "B\x00", "bar\x00x"):
+        response = client.get(f"{API}/partnerships", headers=headers["officer"], query_string={"q": q})
+        assert response.status_code == 200, response.get_data(as_text=True)
+        assert response.get_json() == {"items": [], "total": 0}
+    found = client.get(f"{API}/partnerships", headers=headers["officer"], query_string={"q": "bar"}).get_json()
+    assert [p["id"] for p in found["items"]] == [bar["id"]]
+
+
 def test_unknown_api_path_is_404_json_and_wrong_method_is_405_json(client, services, headers):
     """Paths and methods the API does not have answer in the error shape too."""
     with nothing_recorded(services, client):

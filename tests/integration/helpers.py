@@ -1,14 +1,16 @@
-"""Helpers shared by the integration tests: real SQLite stores, the `tracker` script, raw rows.
+"""Helpers shared by the integration tests: real stores (SQLite files or PostgreSQL schemas, see
+``tests/backend.py``), the `tracker` script, raw rows.
 
 Run as a script it is a writer process for the cross-process tests (see :func:`main`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
@@ -20,18 +22,12 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from backend import Store, database_for
+
 REPO = Path(__file__).resolve().parents[2]
 TRACKER = REPO / ".venv" / "bin" / "tracker"
 PYTHON = REPO / ".venv" / "bin" / "python"
 TODAY = date(2026, 11, 26)
-
-VIEW_ORDER = {
-    "view_log": "position",
-    "view_events": "partnership_id, version",
-    "view_partnerships": "id",
-    "view_partnership_areas": "area, partnership_id",
-    "view_reminders": "id",
-}
 
 REGISTRATION = {
     "partner_name": "Gmina Testowa",
@@ -43,16 +39,21 @@ REGISTRATION = {
 }
 
 
-def open_services(database: Path) -> Any:
-    """A fresh composition root (Tracker, views, users) over the SQLite file."""
+def database_of(folder: Path, *, init: bool = True) -> str:
+    """The TRACKER_DATABASE of the store belonging to ``folder`` (its tables made, unless ``init=False``)."""
+    return database_for(folder, init=init)
+
+
+def open_services(database: str | Path) -> Any:
+    """A fresh composition root (Tracker, views, users) over the store."""
     from web.config import Config
     from web.services import build_services
 
     return build_services(Config(database=str(database), fixed_today=TODAY))
 
 
-def bare_projection(database: Path) -> tuple[Any, Any]:
-    """A second Tracker and Projection over the same file, without catching up (the caller closes the Tracker)."""
+def bare_projection(database: str | Path) -> tuple[Any, Any]:
+    """A second Tracker and Projection over the same store, without catching up (the caller closes the Tracker)."""
     from projections.projection import Projection, views_recorder
     from projections.store import Db
 
@@ -73,29 +74,23 @@ def record(tracker: Any, pid: UUID, event_type: str, **fields: Any) -> Any:
     return tracker.record_event(pid, event_type, fields, recorded_by="test", today=TODAY)
 
 
-def view_rows(database: Path) -> dict[str, list[tuple]]:
-    """Every row of every read-model table, in key order, read with plain sqlite3."""
-    with sqlite3.connect(database) as conn:
-        return {
-            table: conn.execute(f"SELECT * FROM {table} ORDER BY {order}").fetchall()
-            for table, order in VIEW_ORDER.items()
-        }
+def view_rows(database: str | Path) -> dict[str, list[tuple]]:
+    """Every row of every read-model table, in key order, read with a plain connection."""
+    return Store(database).view_rows()
 
 
-def tracking_position(database: Path) -> int:
-    with sqlite3.connect(database) as conn:
-        row = conn.execute("SELECT notification_id FROM tracking WHERE application_name = 'Tracker'").fetchone()
-    return row[0] if row else 0
+def tracking_position(database: str | Path) -> int:
+    return Store(database).tracking_position()
 
 
-def stored_count(database: Path) -> int:
-    with sqlite3.connect(database) as conn:
-        return conn.execute("SELECT COUNT(*) FROM stored_events").fetchone()[0]
+def stored_count(database: str | Path) -> int:
+    return Store(database).stored_count()
 
 
-def cli_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+def cli_env(tmp_path: Path, *, init: bool = True, **extra: str) -> dict[str, str]:
+    """The environment of a ``tracker`` command on the store of ``tmp_path`` (``extra`` may override it)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKER_")}
-    return {**env, "TRACKER_DATABASE": str(tmp_path / "events.db"), **extra}
+    return {**env, "TRACKER_DATABASE": database_for(tmp_path, init=init), **extra}
 
 
 def tracker(tmp_path: Path, *args: str, env: Mapping[str, str] | None = None, timeout: float = 120) -> Any:
@@ -150,11 +145,81 @@ def wait_for_health(base: str, process: subprocess.Popen, deadline_s: float = 60
     raise AssertionError("the server did not answer /api/v1/health in time")
 
 
-def _open_tracker(database: str) -> Any:
+def add_user(tmp_path: Path, env: Mapping[str, str], name: str, role: str) -> str:
+    """`tracker users add NAME --role ROLE`; the token it prints."""
+    result = tracker(tmp_path, "users", "add", name, "--role", role, env=env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.decode().splitlines()[-1]
+
+
+def all_log_entries(base: str, token: str) -> list[dict[str, Any]]:
+    """The whole log through ``GET /api/v1/events``, page after page (bounded)."""
+    entries: list[dict[str, Any]] = []
+    after = 0
+    for _ in range(1000):  # bounded paging
+        status, page = request_json("GET", f"{base}/api/v1/events?after={after}&limit=1000", token)
+        assert status == 200, page
+        entries += page["items"]
+        if page["next"] is None:
+            return entries
+        after = page["next"]
+    raise AssertionError("the log did not end")
+
+
+class Server:
+    """`tracker serve --no-demo [ARGS]` on a free loopback port, its output to ``tmp_path/NAME.log``.
+
+    It runs in a session of its own, so that stopping it also stops gunicorn's workers.
+    """
+
+    def __init__(self, tmp_path: Path, env: Mapping[str, str], name: str, *args: str) -> None:
+        self.name = name
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log_path = tmp_path / f"{name}.log"
+        self.log = self.log_path.open("wb")
+        self.process = subprocess.Popen(
+            [str(TRACKER), "serve", "--host", "127.0.0.1", "--port", str(self.port), "--no-demo", *args],
+            cwd=tmp_path,
+            env=dict(env),
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            self.position = wait_for_health(self.base, self.process)
+        except BaseException:
+            self.stop()
+            raise
+
+    def output(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def kill(self) -> None:
+        """SIGKILL the server (and its workers): no clean-up of any kind."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(30)
+        self.log.close()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        else:  # the session's other processes (gunicorn workers) must not outlive it
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+        self.log.close()
+
+
+def _open_tracker(database: str, *, create_tables: bool = True) -> Any:
     from domain.application import Tracker
     from web.config import Config
 
-    return Tracker(env=Config(database=database).eventsourcing_env())
+    return Tracker(env=Config(database=database, create_tables=create_tables).eventsourcing_env())
 
 
 def _ready() -> None:
@@ -165,7 +230,7 @@ def _ready() -> None:
 
 def write_notes(database: str, pid: str, count: int, label: str) -> None:
     """Record ``count`` notes without an expected version; print each acknowledged version."""
-    tracker_app = _open_tracker(database)
+    tracker_app = _open_tracker(database, create_tables=False)
     try:
         _ready()
         for i in range(count):
@@ -185,7 +250,7 @@ def write_expecting(database: str, pid: str, version: int, label: str) -> None:
     """Record one note expecting ``version``; print "ok VERSION" or "stale"."""
     from domain.errors import StaleVersion
 
-    tracker_app = _open_tracker(database)
+    tracker_app = _open_tracker(database, create_tables=False)
     try:
         _ready()
         try:
@@ -211,6 +276,7 @@ def start_writers(commands: Sequence[Sequence[str]]) -> list[subprocess.Popen]:
         subprocess.Popen(
             [str(PYTHON), __file__, *command],
             cwd=REPO,
+            env={**os.environ, "PYTHONPATH": str(REPO / "tests")},
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

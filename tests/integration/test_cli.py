@@ -1,6 +1,6 @@
-"""The `tracker` console script, run as a subprocess on a real SQLite file in tmp_path:
-seed, users add, projections rebuild, audit digest/verify, export, import, configuration errors.
-(`serve` is driven in test_crash.py.)"""
+"""The `tracker` console script, run as a subprocess on a real store (an SQLite file in tmp_path, or a
+PostgreSQL schema of the test's own): seed, users add, projections rebuild, audit digest/verify, export,
+import, configuration errors. (`serve` is driven in test_crash.py and test_scale_out.py.)"""
 
 from __future__ import annotations
 
@@ -8,18 +8,19 @@ import csv
 import io
 import json
 import re
-import sqlite3
+import secrets
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
+from backend import POSTGRES, Store, server_url
 
 from domain.errors import DomainError
 from projections.log import GENESIS_HASH, canonical, chain_hash
 from web.seed import load_seed, load_seed_file, partnership_id_for
 
-from .helpers import TODAY, bare_projection, cli_env, open_services, stored_count, tracker, view_rows
+from .helpers import TODAY, bare_projection, cli_env, database_of, open_services, stored_count, tracker, view_rows
 
 DIGEST = re.compile(r"^(\d+):([0-9a-f]{64})$")
 
@@ -55,14 +56,13 @@ def digest_of(tmp_path: Path) -> str:
 
 @pytest.fixture
 def seeded(tmp_path: Path) -> Path:
-    """tmp_path with the county's seed in events.db."""
+    """tmp_path with the county's seed in its store."""
     ok(tmp_path, "seed")
     return tmp_path
 
 
-def users_in(database: Path) -> list[tuple[str, str, str | None]]:
-    with sqlite3.connect(database) as conn:
-        return conn.execute("SELECT name, role, email FROM tracker_users ORDER BY name").fetchall()
+def users_in(folder: Path) -> list[tuple[str, str, str | None]]:
+    return Store(database_of(folder)).users()
 
 
 def rechain(lines: list[dict[str, Any]]) -> bytes:
@@ -117,7 +117,7 @@ def test_seed_writes_the_five_partnerships_with_their_dates(seeded: Path) -> Non
         ]
         assert written == expected
 
-    s = open_services(seeded / "events.db")
+    s = open_services(database_of(seeded))
     try:
         from projections import queries
 
@@ -138,7 +138,7 @@ def test_seed_twice_adds_nothing(seeded: Path) -> None:
     out = ok(seeded, "seed")
     assert "nothing written" in out
     assert export_bytes(seeded) == before
-    assert stored_count(seeded / "events.db") == len(before.splitlines())
+    assert stored_count(database_of(seeded)) == len(before.splitlines())
 
 
 def test_seed_refused_midway_writes_nothing(tmp_path: Path) -> None:
@@ -146,14 +146,14 @@ def test_seed_refused_midway_writes_nothing(tmp_path: Path) -> None:
     seed = load_seed_file()
     bad = seed["partnerships"][1]
     bad["events"].append({"type": "cooperation_resumed", "occurred_on": date(2020, 1, 1)})  # not suspended: 409
-    s = open_services(tmp_path / "events.db")
+    s = open_services(database_of(tmp_path))
     try:
         with pytest.raises(DomainError):
             load_seed(s.tracker, today=TODAY, seed=seed)
         assert s.tracker.is_empty()
         written = load_seed(s.tracker, today=TODAY)  # the shipped seed then loads whole
         s.after_command()
-        assert written == stored_count(tmp_path / "events.db")
+        assert written == stored_count(database_of(tmp_path))
     finally:
         s.close()
     assert ok(tmp_path, "audit", "verify").startswith("intact:")
@@ -167,8 +167,8 @@ def test_users_add_prints_the_token_alone_on_the_last_line(tmp_path: Path) -> No
     out = ok(tmp_path, "users", "add", "ala", "--role", "officer", "--email", "ala@example.org", "--password", "x" * 12)
     token = out.splitlines()[-1]
     assert re.fullmatch(r"[A-Za-z0-9_-]{32,}", token), token
-    assert users_in(tmp_path / "events.db") == [("ala", "officer", "ala@example.org")]
-    s = open_services(tmp_path / "events.db")
+    assert users_in(tmp_path) == [("ala", "officer", "ala@example.org")]
+    s = open_services(database_of(tmp_path))
     try:
         user = s.users.by_token(token)
         assert (user.name, user.role) == ("ala", "officer")
@@ -177,7 +177,7 @@ def test_users_add_prints_the_token_alone_on_the_last_line(tmp_path: Path) -> No
         s.close()
     second = ok(tmp_path, "users", "add", "ewa", "--role", "auditor").splitlines()[-1]
     assert second != token and re.fullmatch(r"[A-Za-z0-9_-]{32,}", second)
-    assert stored_count(tmp_path / "events.db") == 0  # users are kept apart from the log
+    assert stored_count(database_of(tmp_path)) == 0  # users are kept apart from the log
 
 
 @pytest.mark.parametrize(
@@ -195,11 +195,11 @@ def test_users_add_prints_the_token_alone_on_the_last_line(tmp_path: Path) -> No
 def test_users_add_refuses_bad_input_with_one_line(tmp_path: Path, args: list[str]) -> None:
     """Duplicate name, bad role, e-mail, password or name: a one-line error, non-zero exit, nothing created."""
     ok(tmp_path, "users", "add", "ala", "--role", "officer")
-    before = users_in(tmp_path / "events.db")
+    before = users_in(tmp_path)
     result = tracker(tmp_path, "users", "add", *args)
     assert_one_line_error(result)
     assert result.stdout == b""
-    assert users_in(tmp_path / "events.db") == before
+    assert users_in(tmp_path) == before
 
 
 def test_users_add_without_role_is_refused(tmp_path: Path) -> None:
@@ -207,7 +207,7 @@ def test_users_add_without_role_is_refused(tmp_path: Path) -> None:
     result = tracker(tmp_path, "users", "add", "bob")
     assert result.returncode != 0
     assert "--role" in result.stderr
-    assert not (tmp_path / "events.db").exists() or users_in(tmp_path / "events.db") == []
+    assert not Store(database_of(tmp_path, init=False)).exists() or users_in(tmp_path) == []
 
 
 # --- projections rebuild -----------------------------------------------------------------------
@@ -215,12 +215,13 @@ def test_users_add_without_role_is_refused(tmp_path: Path) -> None:
 
 def test_projections_rebuild_restores_damaged_read_models(seeded: Path) -> None:
     """`tracker projections rebuild` replays the log: damaged view rows come back exactly as they were."""
-    database = seeded / "events.db"
+    database = database_of(seeded)
     before = view_rows(database)
-    with sqlite3.connect(database) as conn:
-        conn.execute("DELETE FROM view_partnerships WHERE sort_name LIKE 'miasto bar%'")
-        conn.execute("UPDATE view_events SET recorded_by = 'mallory' WHERE version = 2")
-        conn.execute("DELETE FROM view_log WHERE position > 10")
+    Store(database).execute(
+        "DELETE FROM view_partnerships WHERE sort_name LIKE 'miasto bar%'",
+        "UPDATE view_events SET recorded_by = 'mallory' WHERE version = 2",
+        "DELETE FROM view_log WHERE position > 10",
+    )
     assert tracker(seeded, "audit", "verify").returncode == 1
     out = ok(seeded, "projections", "rebuild")
     assert str(stored_count(database)) in out
@@ -231,7 +232,7 @@ def test_projections_rebuild_restores_damaged_read_models(seeded: Path) -> None:
 def test_projections_rebuild_on_an_empty_store(tmp_path: Path) -> None:
     """Rebuilding an empty store succeeds and leaves the views empty."""
     ok(tmp_path, "projections", "rebuild")
-    assert all(rows == [] for rows in view_rows(tmp_path / "events.db").values())
+    assert all(rows == [] for rows in view_rows(database_of(tmp_path)).values())
 
 
 # --- audit digest / verify -------------------------------------------------------------------
@@ -263,15 +264,12 @@ def test_audit_verify_intact_store_exits_0(seeded: Path) -> None:
 
 
 def test_audit_verify_catches_a_changed_stored_event(seeded: Path) -> None:
-    """One byte changed in a stored event via sqlite3: exit 1 and the first bad position printed."""
-    database = seeded / "events.db"
+    """One byte changed in a stored event behind the tracker's back: exit 1 and the first bad position printed."""
+    store = Store(database_of(seeded))
     position = 7
-    with sqlite3.connect(database) as conn:
-        rowid, state = conn.execute(
-            "SELECT rowid, state FROM stored_events ORDER BY rowid LIMIT 1 OFFSET ?", (position - 1,)
-        ).fetchone()
-        at = state.index(b'"recorded_by":"seed"') + len(b'"recorded_by":"')
-        conn.execute("UPDATE stored_events SET state = ? WHERE rowid = ?", (state[:at] + b"S" + state[at + 1 :], rowid))
+    state = store.stored_state(position)
+    at = state.index(b'"recorded_by":"seed"') + len(b'"recorded_by":"')
+    store.set_stored_state(position, state[:at] + b"S" + state[at + 1 :])
     result = tracker(seeded, "audit", "verify")
     assert result.returncode == 1
     first = result.stdout.decode().splitlines()[0]
@@ -280,10 +278,8 @@ def test_audit_verify_catches_a_changed_stored_event(seeded: Path) -> None:
 
 def test_audit_verify_catches_an_unreadable_stored_event(seeded: Path) -> None:
     """A stored event whose bytes no longer decode: exit 1 at its position, no traceback."""
-    database = seeded / "events.db"
-    with sqlite3.connect(database) as conn:
-        rowid, state = conn.execute("SELECT rowid, state FROM stored_events ORDER BY rowid LIMIT 1 OFFSET 3").fetchone()
-        conn.execute("UPDATE stored_events SET state = ? WHERE rowid = ?", (state[:-1], rowid))
+    store = Store(database_of(seeded))
+    store.set_stored_state(4, store.stored_state(4)[:-1])
     result = tracker(seeded, "audit", "verify")
     assert result.returncode == 1, result.stderr
     assert result.stdout.decode().startswith("BROKEN at position 4:")
@@ -292,8 +288,8 @@ def test_audit_verify_catches_an_unreadable_stored_event(seeded: Path) -> None:
 
 def test_audit_verify_catches_an_unreadable_event_not_yet_projected(seeded: Path) -> None:
     """An event written while no view caught up, then made unreadable: verify still runs, exit 1 at its position."""
-    database = seeded / "events.db"
-    other, _ = bare_projection(database)  # writes without catching the views up
+    store = Store(database_of(seeded))
+    other, _ = bare_projection(store.database)  # writes without catching the views up
     try:
         for text in ("a", "b", "c"):
             other.record_event(
@@ -305,9 +301,7 @@ def test_audit_verify_catches_an_unreadable_event_not_yet_projected(seeded: Path
             )
     finally:
         other.close()
-    with sqlite3.connect(database) as conn:
-        state = conn.execute("SELECT state FROM stored_events WHERE rowid = 20").fetchone()[0]
-        conn.execute("UPDATE stored_events SET state = ? WHERE rowid = 20", (state[:-2],))
+    store.set_stored_state(20, store.stored_state(20)[:-2])
     result = tracker(seeded, "audit", "verify")
     assert result.returncode == 1, result.stderr
     first = re.match(r"BROKEN at position (\d+):", result.stdout.decode())
@@ -318,9 +312,8 @@ def test_audit_verify_catches_an_unreadable_event_not_yet_projected(seeded: Path
 
 def test_export_of_an_unreadable_log_is_a_one_line_error(seeded: Path) -> None:
     """`export` stops at a stored event it cannot read: one-line error naming the position, non-zero exit."""
-    with sqlite3.connect(seeded / "events.db") as conn:
-        state = conn.execute("SELECT state FROM stored_events WHERE rowid = 4").fetchone()[0]
-        conn.execute("UPDATE stored_events SET state = ? WHERE rowid = 4", (b"{" + state,))
+    store = Store(database_of(seeded))
+    store.set_stored_state(4, b"{" + store.stored_state(4))
     for fmt in ("jsonl", "csv"):
         result = tracker(seeded, "export", "--format", fmt)
         line = assert_one_line_error(result)
@@ -344,10 +337,8 @@ def test_audit_verify_with_digest(seeded: Path) -> None:
 def test_audit_verify_digest_catches_tampering_hidden_by_a_rebuild(seeded: Path) -> None:
     """A stored event changed and the views rebuilt to match: plain verify passes, the kept digest does not."""
     digest = digest_of(seeded)
-    database = seeded / "events.db"
-    with sqlite3.connect(database) as conn:
-        state = conn.execute("SELECT state FROM stored_events WHERE rowid = 3").fetchone()[0]
-        conn.execute("UPDATE stored_events SET state = ? WHERE rowid = 3", (state.replace(b'"seed"', b'"SEED"', 1),))
+    store = Store(database_of(seeded))
+    store.set_stored_state(3, store.stored_state(3).replace(b'"seed"', b'"SEED"', 1))
     ok(seeded, "projections", "rebuild")
     assert tracker(seeded, "audit", "verify").returncode == 0
     result = tracker(seeded, "audit", "verify", "--digest", digest)
@@ -369,7 +360,7 @@ def test_audit_verify_file_without_a_database(seeded: Path, tmp_path_factory: py
     elsewhere = tmp_path_factory.mktemp("auditor")
     export = elsewhere / "log.jsonl"
     export.write_bytes(export_bytes(seeded))
-    env = cli_env(elsewhere, TRACKER_DATABASE=str(elsewhere / "none" / "events.db"))
+    env = cli_env(elsewhere, init=False, TRACKER_DATABASE=str(elsewhere / "none" / "events.db"))
     result = tracker(elsewhere, "audit", "verify", "--file", str(export), env=env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.decode().startswith("intact: 18 entries")
@@ -461,7 +452,7 @@ def test_export_of_an_empty_store_is_empty(tmp_path: Path) -> None:
 @pytest.fixture
 def exported(seeded: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An export of a seeded store with more history (a retraction and late entries), in its own folder."""
-    s = open_services(seeded / "events.db")
+    s = open_services(database_of(seeded))
     try:
         pid = partnership_id_for("gurjaani")
         note = s.tracker.record_event(
@@ -499,10 +490,10 @@ def test_import_into_an_empty_store_reproduces_the_log(
     assert digest_of(target) == digest_of(seeded)
     assert export_bytes(target) == exported.read_bytes() == export_bytes(seeded)
     assert export_bytes(target, "csv") == export_bytes(seeded, "csv")
-    assert view_rows(target / "events.db") == view_rows(seeded / "events.db")
+    assert view_rows(database_of(target)) == view_rows(database_of(seeded))
     assert ok(target, "audit", "verify").startswith("intact: 21 entries")
     # the imported store takes new writes on top of the imported history
-    s = open_services(target / "events.db")
+    s = open_services(database_of(target))
     try:
         recorded = s.tracker.record_event(
             partnership_id_for("bar"),
@@ -593,8 +584,7 @@ def test_import_of_a_damaged_file_is_refused_whole(exported: Path, tmp_path: Pat
     bad = target / "bad.jsonl"
     bad.write_bytes(damaged_files(exported)[damage])
     assert_one_line_error(tracker(target, "import", str(bad)))
-    database = target / "events.db"
-    assert stored_count(database) == 0
+    assert stored_count(database_of(target)) == 0
     assert export_bytes(target) == b""
     assert digest_of(target) == f"0:{GENESIS_HASH}"
     # and the good file still goes in afterwards
@@ -622,17 +612,23 @@ def test_import_of_a_missing_file_is_a_one_line_error(tmp_path: Path) -> None:
 )
 def test_bad_inactivity_days_is_a_one_line_error(tmp_path: Path, value: str, command: list[str]) -> None:
     """A bad TRACKER_INACTIVITY_DAYS: one-line error naming the variable, non-zero exit, no store created."""
-    result = tracker(tmp_path, *command, env=cli_env(tmp_path, TRACKER_INACTIVITY_DAYS=value))
+    result = tracker(tmp_path, *command, env=cli_env(tmp_path, init=False, TRACKER_INACTIVITY_DAYS=value))
     line = assert_one_line_error(result)
     assert "TRACKER_INACTIVITY_DAYS" in line
-    assert not (tmp_path / "events.db").exists()
+    assert not Store(database_of(tmp_path, init=False)).exists()
 
 
-def test_database_in_a_missing_folder_is_a_one_line_error(tmp_path: Path) -> None:
-    """TRACKER_DATABASE in a folder that does not exist: one-line error."""
-    env = cli_env(tmp_path, TRACKER_DATABASE=str(tmp_path / "no" / "such" / "events.db"))
-    line = assert_one_line_error(tracker(tmp_path, "audit", "digest", env=env))
+@pytest.mark.parametrize("command", [["audit", "digest"], ["db", "init"], ["seed"]])
+def test_database_in_a_missing_place_is_a_one_line_error(tmp_path: Path, command: list[str]) -> None:
+    """TRACKER_DATABASE in a folder (SQLite) or a schema (PostgreSQL) that does not exist: one-line error."""
+    if POSTGRES:
+        missing = f"{server_url()}?schema=t_missing_{secrets.token_hex(4)}"
+    else:
+        missing = str(tmp_path / "no" / "such" / "events.db")
+    env = cli_env(tmp_path, init=False, TRACKER_DATABASE=missing)
+    line = assert_one_line_error(tracker(tmp_path, *command, env=env))
     assert "TRACKER_DATABASE" in line
+    assert not Store(missing).exists()
 
 
 def test_unknown_export_format_is_refused(seeded: Path) -> None:

@@ -1,17 +1,17 @@
-"""Concurrent writers on one SQLite file: without If-Match every acknowledged write is kept,
-with If-Match exactly one of the racers wins. Threads through the Flask app, and OS processes."""
+"""Concurrent writers on one store (SQLite file or PostgreSQL schema): without If-Match every acknowledged
+write is kept, with If-Match exactly one of the racers wins. Threads through the Flask app, and OS processes."""
 
 from __future__ import annotations
 
-import sqlite3
+import json
 import threading
 from collections import Counter
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import pytest
+from backend import Store
 from flask import Flask
 
 from .helpers import TODAY, bare_projection, finish_writers, register, start_writers
@@ -21,29 +21,18 @@ PER_THREAD = 25
 
 
 @pytest.fixture
-def database(services: Any) -> Path:
-    database = Path(services.config.database)
-    if not database.suffix == ".db":
-        pytest.skip("these tests drive an SQLite file")
-    return database
+def database(services: Any) -> str:
+    """The TRACKER_DATABASE of the test's store (the one ``services`` and ``app`` are over)."""
+    return services.config.database
 
 
-def stored_versions(database: Path, pid: UUID) -> list[int]:
-    with sqlite3.connect(database) as conn:
-        rows = conn.execute(
-            "SELECT originator_version FROM stored_events WHERE originator_id = ? ORDER BY originator_version",
-            (pid.hex,),
-        ).fetchall()
-    return [r[0] for r in rows]
+def stored_versions(database: str, pid: UUID) -> list[int]:
+    return Store(database).stored_versions(pid)
 
 
-def stored_texts(database: Path) -> Counter:
+def stored_texts(database: str) -> Counter:
     """How often each note text is in the store (read straight from the events' JSON state)."""
-    import json
-
-    with sqlite3.connect(database) as conn:
-        rows = conn.execute("SELECT state FROM stored_events WHERE topic LIKE '%NoteAdded'").fetchall()
-    return Counter(json.loads(r[0])["text"] for r in rows)
+    return Counter(json.loads(state)["text"] for state in Store(database).stored_states("NoteAdded"))
 
 
 def run_threads(count: int, target: Callable[[int], None]) -> list[BaseException]:
@@ -77,12 +66,12 @@ def register_over_http(app: Flask, officer: dict[str, str]) -> tuple[UUID, int]:
     return UUID(response.get_json()["id"]), response.get_json()["version"]
 
 
-def assert_contiguous(database: Path, pid: UUID, expected: int) -> None:
+def assert_contiguous(database: str, pid: UUID, expected: int) -> None:
     assert stored_versions(database, pid) == list(range(1, expected + 1))
 
 
 def test_racing_writers_without_if_match_are_all_kept(
-    app: Flask, headers: dict[str, dict[str, str]], database: Path
+    app: Flask, headers: dict[str, dict[str, str]], database: str
 ) -> None:
     """8 threads x 25 notes on one partnership, no If-Match: all 201, versions 2..201 each acknowledged once."""
     pid, _ = register_over_http(app, headers["officer"])
@@ -139,24 +128,24 @@ def if_match_race(app: Flask, officer: dict[str, str], pid: UUID, version: int, 
 
 
 def test_if_match_race_has_exactly_one_winner(
-    app: Flask, services: Any, headers: dict[str, dict[str, str]], database: Path
+    app: Flask, services: Any, headers: dict[str, dict[str, str]], database: str
 ) -> None:
     """K threads sending If-Match: current version at once: one 201, the rest 409, the log moves by one; each round."""
     pid, version = register_over_http(app, headers["officer"])
     for round_ in range(5):
-        before = services.tracker.recorder.max_notification_id()
+        before = Store(database).stored_count()
         statuses = if_match_race(app, headers["officer"], pid, version, f"r{round_}")
         codes = Counter(code for code, _ in statuses)
         assert codes == {201: 1, 409: THREADS - 1}, statuses
         winner = next(body for code, body in statuses if code == 201)
         assert winner["version"] == version + 1
         assert all("error" in body for code, body in statuses if code == 409)
-        assert services.tracker.recorder.max_notification_id() == before + 1
+        assert Store(database).stored_count() == before + 1
         version += 1
     assert_contiguous(database, pid, version)
 
 
-def test_writer_processes_without_expected_version_are_all_kept(services: Any, database: Path) -> None:
+def test_writer_processes_without_expected_version_are_all_kept(services: Any, database: str) -> None:
     """4 OS processes x 40 notes on one partnership: every acknowledged version is stored once, no gaps."""
     pid = register(services.tracker)
     processes, per_process = 4, 40
@@ -170,14 +159,13 @@ def test_writer_processes_without_expected_version_are_all_kept(services: Any, d
     assert_contiguous(database, pid, n + 1)
     assert stored_texts(database) == Counter(f"p{i}-{k}" for i in range(processes) for k in range(per_process))
     # the read models follow the other processes' writes, each once
-    assert services.projection.catch_up() == n + 1
-    with sqlite3.connect(database) as conn:
-        versions = [r[0] for r in conn.execute("SELECT version FROM view_events ORDER BY version")]
+    services.projection.catch_up()
+    versions = [r[0] for r in Store(database).rows("SELECT version FROM view_events ORDER BY version")]
     assert versions == list(range(1, n + 2))
 
 
 def test_writer_processes_and_server_threads_together_are_all_kept(
-    app: Flask, services: Any, headers: dict[str, dict[str, str]], database: Path
+    app: Flask, services: Any, headers: dict[str, dict[str, str]], database: str
 ) -> None:
     """Two writer processes and four request threads at once on one partnership: every write kept, no gaps."""
     pid, _ = register_over_http(app, headers["officer"])
@@ -207,7 +195,7 @@ def test_writer_processes_and_server_threads_together_are_all_kept(
     assert [e["version"] for e in response.get_json()["items"]] == list(range(1, n + 2))
 
 
-def test_if_match_race_across_processes_has_exactly_one_winner(services: Any, database: Path) -> None:
+def test_if_match_race_across_processes_has_exactly_one_winner(services: Any, database: str) -> None:
     """4 OS processes expecting the same version: exactly one writes, the others are told the version is stale."""
     pid = register(services.tracker)
     outputs = finish_writers(
@@ -218,7 +206,7 @@ def test_if_match_race_across_processes_has_exactly_one_winner(services: Any, da
     assert_contiguous(database, pid, 2)
 
 
-def test_second_tracker_instance_sees_and_extends_the_same_history(services: Any, database: Path) -> None:
+def test_second_tracker_instance_sees_and_extends_the_same_history(services: Any, database: str) -> None:
     """Two Tracker instances in one process alternate writes on one partnership; versions stay contiguous."""
     pid = register(services.tracker)
     other, _ = bare_projection(database)

@@ -1,20 +1,27 @@
 """A real `tracker serve` (waitress) killed with SIGKILL while clients write: every write it
-acknowledged with 201 is in the log after a restart, and the audit still verifies."""
+acknowledged with 201 is in the log after a restart, and the audit still verifies. On SQLite and on
+PostgreSQL (``TEST_BACKEND``)."""
 
 from __future__ import annotations
 
 import http.client
-import os
-import signal
-import subprocess
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from .helpers import TRACKER, cli_env, free_port, open_services, request_json, stored_count, tracker, wait_for_health
+from .helpers import (
+    Server,
+    add_user,
+    all_log_entries,
+    cli_env,
+    database_of,
+    open_services,
+    request_json,
+    stored_count,
+    tracker,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -24,46 +31,9 @@ KILL_AFTER = 40  # acknowledged writes before the SIGKILL
 DEADLINE_S = 120  # a bound on every loop, never an assertion
 
 
-class Server:
-    """`tracker serve --no-demo` on a free loopback port, output to a file."""
-
-    def __init__(self, tmp_path: Path, env: dict[str, str], name: str) -> None:
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.log = (tmp_path / f"{name}.log").open("wb")
-        self.process = subprocess.Popen(
-            [str(TRACKER), "serve", "--host", "127.0.0.1", "--port", str(self.port), "--no-demo"],
-            cwd=tmp_path,
-            env=env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-        self.position = wait_for_health(self.base, self.process)
-
-    def kill(self) -> None:
-        os.kill(self.process.pid, signal.SIGKILL)
-        self.process.wait(30)
-        self.log.close()
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.kill()
-        self.log.close()
-
-
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
     return cli_env(tmp_path)
-
-
-def add_user(tmp_path: Path, env: dict[str, str], name: str, role: str) -> str:
-    result = tracker(tmp_path, "users", "add", name, "--role", role, env=env)
-    assert result.returncode == 0, result.stderr
-    return result.stdout.decode().splitlines()[-1]
 
 
 class Writers:
@@ -117,19 +87,6 @@ class Writers:
         assert not any(t.is_alive() for t in self.threads)
 
 
-def all_log_entries(base: str, token: str) -> list[dict[str, Any]]:
-    entries: list[dict[str, Any]] = []
-    after = 0
-    for _ in range(1000):  # bounded paging
-        status, page = request_json("GET", f"{base}/api/v1/events?after={after}&limit=1000", token)
-        assert status == 200, page
-        entries += page["items"]
-        if page["next"] is None:
-            return entries
-        after = page["next"]
-    raise AssertionError("the log did not end")
-
-
 def test_acknowledged_writes_survive_sigkill_of_the_server(tmp_path: Path, env: dict[str, str]) -> None:
     """SIGKILL during a stream of writes, twice: after each restart every 201 is in the log; audit verify exits 0."""
     officer = add_user(tmp_path, env, "ala", "officer")
@@ -167,7 +124,7 @@ def test_acknowledged_writes_survive_sigkill_of_the_server(tmp_path: Path, env: 
 
             log = all_log_entries(server.base, auditor)
             assert [e["position"] for e in log] == list(range(1, len(log) + 1))
-            assert len(log) == stored_count(tmp_path / "events.db") == server.position
+            assert len(log) == stored_count(env["TRACKER_DATABASE"]) == server.position
 
         # the restarted server takes writes as before
         status, body = request_json(
@@ -188,11 +145,18 @@ def test_acknowledged_writes_survive_sigkill_of_the_server(tmp_path: Path, env: 
 
 
 def test_store_commits_durably(tmp_path: Path) -> None:
-    """The event store and the views run in WAL mode with synchronous=FULL: a commit is on disk before the 201."""
-    services = open_services(tmp_path / "events.db")
+    """A commit is on disk before the 201: SQLite runs in WAL mode with synchronous=FULL; on PostgreSQL the
+    tracker's sessions keep fsync and synchronous_commit on (nothing turns durability off)."""
+    services = open_services(database_of(tmp_path))
     try:
         for datastore in (services.tracker.recorder.datastore, services.db.datastore):
             with datastore.transaction(commit=False) as cursor:
+                if services.config.is_postgres:
+                    cursor.execute("SHOW fsync")
+                    assert next(iter(cursor.fetchone().values())) == "on"
+                    cursor.execute("SHOW synchronous_commit")
+                    assert next(iter(cursor.fetchone().values())) != "off"
+                    continue
                 cursor.execute("PRAGMA journal_mode")
                 assert cursor.fetchone()[0].lower() == "wal"
                 cursor.execute("PRAGMA synchronous")

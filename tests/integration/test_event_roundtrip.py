@@ -1,17 +1,19 @@
-"""Every event type saved to a real SQLite file reloads, in a new Tracker, with the same fields and the same state."""
+"""Every event type saved to a real store (SQLite file or PostgreSQL schema) reloads, in a new Tracker, with the
+same fields and the same state."""
 
 from __future__ import annotations
 
 import dataclasses
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from uuid import UUID
 
 import pytest
+from backend import database_for
 
 from domain.application import Tracker
 from domain.event_types import EVENT_TYPES
 from domain.partnership import Partnership, event_type_of
+from web.config import Config
 
 TODAY = date(2026, 3, 1)
 
@@ -68,8 +70,8 @@ HISTORY: list[tuple[str, dict]] = [
 ]
 
 
-def tracker_on(path: Path) -> Tracker:
-    return Tracker(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(path)})
+def tracker_on(database: str) -> Tracker:
+    return Tracker(env=Config(database=database).eventsourcing_env())
 
 
 def own_fields(event: Partnership.Event) -> dict:
@@ -88,11 +90,12 @@ def assert_no_date_strings(event: Partnership.Event) -> None:
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Path:
-    return tmp_path / "events.db"
+def db(tmp_path: str) -> str:
+    """The test's store: an SQLite file under tmp_path, or a fresh PostgreSQL schema."""
+    return database_for(tmp_path, init=False)
 
 
-def write_every_type(path: Path) -> UUID:
+def write_every_type(path: str) -> UUID:
     """Register a partnership and record all 15 event types; return its id."""
     tracker = tracker_on(path)
     try:
@@ -114,7 +117,7 @@ def write_every_type(path: Path) -> UUID:
     return pid
 
 
-def test_every_event_type_reloads_with_identical_fields(db: Path):
+def test_every_event_type_reloads_with_identical_fields(db: str):
     """All 15 types written by one Tracker reload from the file, in a new Tracker, field for field."""
     pid = write_every_type(db)
     reader = tracker_on(db)
@@ -154,7 +157,7 @@ def test_every_event_type_reloads_with_identical_fields(db: Path):
         assert event.originator_id == pid
 
 
-def test_reloaded_events_equal_the_first_reading(db: Path):
+def test_reloaded_events_equal_the_first_reading(db: str):
     """Two Trackers on the same file read equal events and fold them to the same state."""
     pid = write_every_type(db)
     first = tracker_on(db)
@@ -175,7 +178,7 @@ def test_reloaded_events_equal_the_first_reading(db: Path):
         second.close()
 
 
-def test_the_reloaded_state_is_the_expected_one(db: Path):
+def test_the_reloaded_state_is_the_expected_one(db: str):
     """The reloaded partnership has the status, dates, schools and areas its history says."""
     pid = write_every_type(db)
     reader = tracker_on(db)
@@ -204,7 +207,7 @@ CYCLE: list[tuple[str, dict]] = [
 ]
 
 
-def write_long_history(path: Path, count: int) -> UUID:
+def write_long_history(path: str, count: int) -> UUID:
     """Register a partnership, sign an agreement, then record ``count`` varied events, one day apart."""
     tracker = tracker_on(path)
     try:
@@ -231,7 +234,7 @@ def replay_without_snapshot(tracker: Tracker, pid: UUID, lte: int | None = None)
     return aggregate
 
 
-def test_snapshot_every_hundred_events_reloads_to_the_same_state(db: Path):
+def test_snapshot_every_hundred_events_reloads_to_the_same_state(db: str):
     """Past 100 events a snapshot is taken; a new Tracker loads from it to the same state as a full replay."""
     pid = write_long_history(db, 118)  # versions 1..120
     reader = tracker_on(db)
@@ -260,7 +263,7 @@ def test_snapshot_every_hundred_events_reloads_to_the_same_state(db: Path):
         reader.close()
 
 
-def test_a_snapshotted_partnership_takes_new_events(db: Path):
+def test_a_snapshotted_partnership_takes_new_events(db: str):
     """After a reload from a snapshot, recording goes on with the right version and rules."""
     pid = write_long_history(db, 98)  # version 100: the snapshot itself is the head
     writer = tracker_on(db)

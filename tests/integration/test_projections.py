@@ -1,9 +1,8 @@
-"""The composite projection over a real SQLite file: exactly-once catch-up, crash recovery,
-rebuild, concurrent catch-up by a second instance or process, and the audit's tamper checks."""
+"""The composite projection over a real store (SQLite file or PostgreSQL schema): exactly-once catch-up,
+crash recovery, rebuild, concurrent catch-up by a second instance or process, and the audit's tamper checks."""
 
 from __future__ import annotations
 
-import sqlite3
 import subprocess
 import threading
 from datetime import date
@@ -12,8 +11,10 @@ from typing import Any
 from uuid import UUID
 
 import pytest
+from backend import Store
 
 from projections.audit import verify_store
+from projections.inline import detach
 from projections.projection import Projection
 from projections.store import Db, Tx
 
@@ -22,6 +23,7 @@ from .helpers import (
     REPO,
     TODAY,
     bare_projection,
+    database_of,
     open_services,
     record,
     register,
@@ -32,12 +34,12 @@ from .helpers import (
 
 
 @pytest.fixture
-def database(tmp_path: Path) -> Path:
-    return tmp_path / "events.db"
+def database(tmp_path: Path) -> str:
+    return database_of(tmp_path)
 
 
 @pytest.fixture
-def services(database: Path) -> Any:
+def services(database: str) -> Any:
     s = open_services(database)
     yield s
     s.close()
@@ -102,17 +104,15 @@ def write_history(tracker: Any, catch_up: Any = None, partnerships: int = 6) -> 
     return ids
 
 
-def log_positions(database: Path) -> list[tuple[int, int]]:
-    with sqlite3.connect(database) as conn:
-        return conn.execute("SELECT position, notification_id FROM view_log ORDER BY position").fetchall()
+def log_positions(database: str) -> list[tuple[int, int]]:
+    return Store(database).rows("SELECT position, notification_id FROM view_log ORDER BY position")
 
 
-def event_keys(database: Path) -> list[tuple[str, int]]:
-    with sqlite3.connect(database) as conn:
-        return conn.execute("SELECT partnership_id, version FROM view_events ORDER BY position").fetchall()
+def event_keys(database: str) -> list[tuple[str, int]]:
+    return Store(database).rows("SELECT partnership_id, version FROM view_events ORDER BY position")
 
 
-def assert_applied_exactly_once(database: Path) -> None:
+def assert_applied_exactly_once(database: str) -> None:
     n = stored_count(database)
     assert log_positions(database) == [(i, i) for i in range(1, n + 1)]
     keys = event_keys(database)
@@ -133,7 +133,15 @@ class FailingProjection(Projection):
         super().refold(tx, pid)
 
 
-def test_catch_up_twice_is_a_no_op(services: Any, database: Path) -> None:
+@pytest.fixture(autouse=True)
+def _catch_up_path_only(services: Any) -> None:
+    """These tests are about the catch-up: on SQLite each write also applies its views inline
+    (projections.inline), which would leave nothing to catch up, so the inline path is detached here.
+    Other processes' writes, imports and PostgreSQL always take the catch-up path tested below."""
+    detach(services.projection)
+
+
+def test_catch_up_twice_is_a_no_op(services: Any, database: str) -> None:
     """A second catch-up applies nothing and leaves every view table unchanged."""
     write_history(services.tracker, partnerships=3)
     n = stored_count(database)
@@ -145,7 +153,7 @@ def test_catch_up_twice_is_a_no_op(services: Any, database: Path) -> None:
     assert_applied_exactly_once(database)
 
 
-def test_catch_up_in_small_batches_equals_one_big_batch(services: Any, database: Path) -> None:
+def test_catch_up_in_small_batches_equals_one_big_batch(services: Any, database: str) -> None:
     """Batch size changes nothing: one event at a time gives the same tables as everything at once."""
     write_history(services.tracker, partnerships=3)
     assert services.projection.catch_up(batch=1) == stored_count(database)
@@ -154,7 +162,7 @@ def test_catch_up_in_small_batches_equals_one_big_batch(services: Any, database:
     assert view_rows(database) == by_one
 
 
-def test_crash_mid_batch_rolls_back_rows_and_position_together(services: Any, database: Path) -> None:
+def test_crash_mid_batch_rolls_back_rows_and_position_together(services: Any, database: str) -> None:
     """A failure inside a batch leaves neither its rows nor its position; the next catch-up applies each event once."""
     # four events per partnership, partnership by partnership: 1-4 -> P0, 5-8 -> P1, 9-12 -> P2 ...
     ids = []
@@ -174,8 +182,7 @@ def test_crash_mid_batch_rolls_back_rows_and_position_together(services: Any, da
     assert tracking_position(database) == 6
     assert log_positions(database) == [(i, i) for i in range(1, 7)]
     assert len(event_keys(database)) == 6
-    with sqlite3.connect(database) as conn:
-        docs = dict(conn.execute("SELECT id, version FROM view_partnerships").fetchall())
+    docs = dict(Store(database).rows("SELECT id, version FROM view_partnerships"))
     # P1 was refolded in the failed batch before the crash: its row is back at version 2
     assert docs == {str(ids[0]): 4, str(ids[1]): 2}
 
@@ -191,7 +198,7 @@ def test_crash_mid_batch_rolls_back_rows_and_position_together(services: Any, da
     assert view_rows(database) == incremental
 
 
-def test_crash_in_first_batch_leaves_empty_views(services: Any, database: Path) -> None:
+def test_crash_in_first_batch_leaves_empty_views(services: Any, database: str) -> None:
     """A failure in the very first batch leaves the views empty and the position at 0."""
     pid = register(services.tracker)
     record(services.tracker, pid, "note_added", text="a")
@@ -203,7 +210,7 @@ def test_crash_in_first_batch_leaves_empty_views(services: Any, database: Path) 
     assert_applied_exactly_once(database)
 
 
-def test_rebuild_equals_incremental(services: Any, database: Path) -> None:
+def test_rebuild_equals_incremental(services: Any, database: str) -> None:
     """Views kept up after every command equal, row by row, the views rebuilt from the whole log."""
     write_history(services.tracker, catch_up=services.projection.catch_up)
     incremental = view_rows(database)
@@ -215,7 +222,7 @@ def test_rebuild_equals_incremental(services: Any, database: Path) -> None:
     assert verify_store(services.tracker, services.db)["ok"]
 
 
-def test_rebuild_by_another_instance_equals_incremental(services: Any, database: Path) -> None:
+def test_rebuild_by_another_instance_equals_incremental(services: Any, database: str) -> None:
     """A rebuild from a second Tracker/Projection on the same file gives the same rows."""
     write_history(services.tracker, catch_up=services.projection.catch_up, partnerships=4)
     incremental = view_rows(database)
@@ -227,7 +234,7 @@ def test_rebuild_by_another_instance_equals_incremental(services: Any, database:
     assert view_rows(database) == incremental
 
 
-def test_two_projection_instances_catching_up_concurrently_do_not_duplicate(services: Any, database: Path) -> None:
+def test_two_projection_instances_catching_up_concurrently_do_not_duplicate(services: Any, database: str) -> None:
     """Two Projection objects over two Tracker instances on one file, racing in threads, apply each event once."""
     write_history(services.tracker, partnerships=8)
     n = stored_count(database)
@@ -262,7 +269,7 @@ def test_two_projection_instances_catching_up_concurrently_do_not_duplicate(serv
         other_tracker.close()
 
 
-def test_projection_processes_catching_up_concurrently_do_not_duplicate(services: Any, database: Path) -> None:
+def test_projection_processes_catching_up_concurrently_do_not_duplicate(services: Any, database: str) -> None:
     """Three OS processes catching up one file at once apply each event exactly once between them."""
     write_history(services.tracker, partnerships=8)
     n = stored_count(database)
@@ -272,7 +279,7 @@ def test_projection_processes_catching_up_concurrently_do_not_duplicate(services
         "from domain.application import Tracker\n"
         "from projections.projection import Projection, views_recorder\n"
         "from projections.store import Db\n"
-        "t = Tracker(env=Config(database=sys.argv[1]).eventsourcing_env())\n"
+        "t = Tracker(env=Config(database=sys.argv[1], create_tables=False).eventsourcing_env())\n"
         "print(Projection(t, Db(views_recorder(t))).catch_up(batch=2))\n"
         "t.close()\n"
     )
@@ -306,23 +313,22 @@ def kinds_at(report: dict[str, Any]) -> set[tuple[int | None, str]]:
     return {(p["position"], p["kind"]) for p in report["problems"]}
 
 
-def test_verify_intact_store(services: Any, history: list[UUID], database: Path) -> None:
+def test_verify_intact_store(services: Any, history: list[UUID], database: str) -> None:
     """An untouched store verifies: ok, every entry checked, head equal to the log view's head."""
     report = verify_store(services.tracker, services.db)
     n = stored_count(database)
     assert report["ok"] and report["problems"] == []
     assert report["checked"] == n
-    with sqlite3.connect(database) as conn:
-        head = conn.execute("SELECT position, hash FROM view_log ORDER BY position DESC LIMIT 1").fetchone()
+    head = Store(database).rows("SELECT position, hash FROM view_log ORDER BY position DESC LIMIT 1")[0]
     assert (report["head"]["position"], report["head"]["hash"]) == head
 
 
 def test_verify_reports_an_edited_read_model_row(services: Any, history: list[UUID]) -> None:
     """Editing a partnership's list row is reported as a read_model problem at that partnership."""
     pid = str(history[1])
-    with sqlite3.connect(services.config.database) as conn:
-        conn.execute("UPDATE view_partnerships SET status = 'active' WHERE id = ?", (pid,))
-        first = conn.execute("SELECT MIN(position) FROM view_events WHERE partnership_id = ?", (pid,)).fetchone()[0]
+    store = Store(services.config.database)
+    store.execute(("UPDATE view_partnerships SET status = 'active' WHERE id = ?", (pid,)))
+    first = store.scalar("SELECT MIN(position) FROM view_events WHERE partnership_id = ?", (pid,))
     report = verify_store(services.tracker, services.db)
     assert not report["ok"]
     assert {p["kind"] for p in report["problems"]} == {"read_model"}
@@ -332,31 +338,29 @@ def test_verify_reports_an_edited_read_model_row(services: Any, history: list[UU
 
 def test_verify_reports_an_edited_event_row(services: Any, history: list[UUID]) -> None:
     """Editing an event's data in the event-list view is reported at that event's position."""
-    with sqlite3.connect(services.config.database) as conn:
-        conn.execute('UPDATE view_events SET data = \'{"text": "inna"}\' WHERE position = 7')
+    Store(services.config.database).execute('UPDATE view_events SET data = \'{"text": "inna"}\' WHERE position = 7')
     report = verify_store(services.tracker, services.db)
     assert not report["ok"]
     assert (7, "read_model") in kinds_at(report)
 
 
-def flip_byte_in_text(database: Path, position: int, old: bytes, new: bytes) -> None:
+def flip_byte_in_text(database: str, position: int, old: bytes, new: bytes) -> None:
     """Replace one byte inside a string value of the stored event at ``position`` (valid JSON stays valid)."""
     assert len(old) == len(new) == 1
-    with sqlite3.connect(database) as conn:
-        rowid, state = conn.execute(
-            "SELECT rowid, state FROM stored_events ORDER BY rowid LIMIT 1 OFFSET ?", (position - 1,)
-        ).fetchone()
-        at = state.index(b'"text":"') + len(b'"text":"')
-        at = state.index(old, at)
-        conn.execute("UPDATE stored_events SET state = ? WHERE rowid = ?", (state[:at] + new + state[at + 1 :], rowid))
+    store = Store(database)
+    state = store.stored_state(position)
+    at = state.index(b'"text":"') + len(b'"text":"')
+    at = state.index(old, at)
+    store.set_stored_state(position, state[:at] + new + state[at + 1 :])
 
 
-def note_positions(database: Path) -> list[int]:
-    with sqlite3.connect(database) as conn:
-        return [r[0] for r in conn.execute("SELECT position FROM view_log WHERE type = 'note_added' ORDER BY position")]
+def note_positions(database: str) -> list[int]:
+    return [
+        r[0] for r in Store(database).rows("SELECT position FROM view_log WHERE type = 'note_added' ORDER BY position")
+    ]
 
 
-def test_verify_reports_a_changed_byte_in_a_stored_event(services: Any, history: list[UUID], database: Path) -> None:
+def test_verify_reports_a_changed_byte_in_a_stored_event(services: Any, history: list[UUID], database: str) -> None:
     """One byte changed in a stored event's state gives a hash problem first at exactly that position."""
     position = note_positions(database)[1]
     flip_byte_in_text(database, position, b"n", b"N")
@@ -367,15 +371,11 @@ def test_verify_reports_a_changed_byte_in_a_stored_event(services: Any, history:
     assert all(p["position"] >= position for p in report["problems"] if p["kind"] == "hash")
 
 
-def test_verify_reports_a_stored_event_made_unreadable(services: Any, history: list[UUID], database: Path) -> None:
+def test_verify_reports_a_stored_event_made_unreadable(services: Any, history: list[UUID], database: str) -> None:
     """A changed byte that breaks the stored JSON is reported at its position, not a crash."""
     position = note_positions(database)[0]
-    with sqlite3.connect(database) as conn:
-        rowid, state = conn.execute(
-            "SELECT rowid, state FROM stored_events ORDER BY rowid LIMIT 1 OFFSET ?", (position - 1,)
-        ).fetchone()
-        broken = state.replace(b'"text":', b'"text"!', 1)
-        conn.execute("UPDATE stored_events SET state = ? WHERE rowid = ?", (broken, rowid))
+    store = Store(database)
+    store.set_stored_state(position, store.stored_state(position).replace(b'"text":', b'"text"!', 1))
     report = verify_store(services.tracker, services.db)
     assert not report["ok"]
     assert report["problems"][0]["position"] == position
@@ -384,15 +384,14 @@ def test_verify_reports_a_stored_event_made_unreadable(services: Any, history: l
 
 def test_verify_reports_a_deleted_log_row_as_missing(services: Any, history: list[UUID]) -> None:
     """A row deleted from the log view is reported as missing at its position."""
-    with sqlite3.connect(services.config.database) as conn:
-        conn.execute("DELETE FROM view_log WHERE position = 5")
+    Store(services.config.database).execute("DELETE FROM view_log WHERE position = 5")
     report = verify_store(services.tracker, services.db)
     assert not report["ok"]
     assert (5, "missing") in kinds_at(report)
     assert report["problems"][0]["position"] == 5
 
 
-def test_verify_checks_a_kept_digest(services: Any, history: list[UUID], database: Path) -> None:
+def test_verify_checks_a_kept_digest(services: Any, history: list[UUID], database: str) -> None:
     """A digest kept earlier still matches an intact log and catches a change made before it, even after a rebuild."""
     report = verify_store(services.tracker, services.db)
     kept = (report["head"]["position"], report["head"]["hash"])

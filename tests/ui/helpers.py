@@ -1,0 +1,79 @@
+"""Helpers of the web UI tests: sign in, post a form with its CSRF token, write events straight through the Tracker."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from flask.testing import FlaskClient
+
+from web.services import Services
+
+TRANSLATIONS = Path(__file__).resolve().parents[2] / "web" / "translations"
+PASSWORD = "correct-horse-42"
+USERS = {"officer": "ala", "auditor": "ewa", "manager": "jan", "admin": "root"}
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def compile_translations() -> None:
+    """Compile each ``.po`` whose ``.mo`` is missing or older (``make`` does the same with pybabel)."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po in TRANSLATIONS.glob("*/LC_MESSAGES/messages.po"):
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        with po.open("rb") as f:
+            catalog = read_po(f)
+        with mo.open("wb") as f:
+            write_mo(f, catalog, use_fuzzy=True)
+
+
+def csrf_token(html: str) -> str:
+    match = CSRF.search(html)
+    assert match, "the page has no CSRF token"
+    return match.group(1)
+
+
+def login(client: FlaskClient, name: str, password: str = PASSWORD) -> None:
+    token = csrf_token(client.get("/login").get_data(as_text=True))
+    response = client.post("/login", data={"username": name, "password": password, "csrf_token": token})
+    assert response.status_code == 302, response.get_data(as_text=True)
+
+
+def post_form(client: FlaskClient, path: str, data: dict[str, Any], *, form_page: str | None = None) -> Any:
+    """POST a form as a browser does: take the CSRF token from the page the form is on, then send."""
+    token = csrf_token(client.get(form_page or path).get_data(as_text=True))
+    return client.post(path, data={**data, "csrf_token": token})
+
+
+def register(services: Services, name: str = "Bar", country: str = "ME", **fields: Any) -> str:
+    """Register a partnership straight through the Tracker (as the officer ala); returns its id."""
+    body = {
+        "partner_name": name,
+        "partner_country": country,
+        "partner_kind": "municipality",
+        "local_party": "Powiat Piaseczyński",
+        "areas": ["culture"],
+        **fields,
+    }
+    recorded = services.tracker.register_partnership(body, recorded_by="ala", today=services.today())
+    services.projection.catch_up()
+    return str(recorded.partnership_id)
+
+
+def record(services: Services, pid: str, event_type: str, occurred_on: date, **fields: Any) -> int:
+    """Record one event straight through the Tracker (as ala); returns its version."""
+    recorded = services.tracker.record_event(
+        UUID(pid), event_type, {"occurred_on": occurred_on, **fields}, recorded_by="ala", today=services.today()
+    )
+    services.projection.catch_up()
+    return recorded.version
+
+
+def log_position(services: Services) -> int:
+    return services.tracker.recorder.max_notification_id() or 0
