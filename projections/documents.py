@@ -61,7 +61,11 @@ def document_and_markers(
     already) and ``next_plan_due`` (the earliest date of a youth exchange plan not
     yet held nor flagged).
     """
-    facts = [fact_of(r) for r in rows]
+    return document_of_facts(partnership_id, [fact_of(r) for r in rows])
+
+
+def document_of_facts(partnership_id: str, facts: Sequence[Fact]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The Partnership and its inactivity markers, folded from already parsed facts."""
     state = rules.fold(facts)
     reg = rules.registration(facts)
     doc = {
@@ -141,6 +145,7 @@ def document_at(
     rows = rows_known_at(rows, known_at)
     if not rows or rows[0]["type"] != rules.REGISTERED:
         return None
-    if as_of is not None and as_of < rules.exists_from([fact_of(r) for r in rows]):
+    facts = [fact_of(r) for r in rows]  # parsed once: the history is read, filtered and folded from these
+    if as_of is not None and as_of < rules.exists_from(facts):
         return None
-    return partnership_document(partnership_id, rows_as_of(rows, as_of))
+    return document_of_facts(partnership_id, rules.as_of(facts, as_of))[0]

@@ -74,6 +74,9 @@ DDL = (
     "CREATE INDEX IF NOT EXISTS view_partnerships_country ON {view_partnerships} (partner_country, sort_name, id)",
     "CREATE INDEX IF NOT EXISTS view_partnerships_activity ON {view_partnerships} (last_activity_on)",
     "CREATE INDEX IF NOT EXISTS view_partnerships_plans ON {view_partnerships} (next_plan_due)",
+    # the inactivity scan's candidates: open, this spell not flagged yet (small in steady state)
+    "CREATE INDEX IF NOT EXISTS view_partnerships_unflagged ON {view_partnerships} (last_activity_on)"
+    " WHERE status IN ('intent', 'active') AND spell_flagged = 0",
     """CREATE TABLE IF NOT EXISTS {view_partnership_areas} (
         area TEXT NOT NULL,
         partnership_id TEXT NOT NULL,
@@ -91,7 +94,7 @@ DDL = (
 
 
 #: The read models' layout; when it changes, :meth:`Projection.ensure_layout` rebuilds them.
-LAYOUT_VERSION = "3"
+LAYOUT_VERSION = "4"
 META_DDL = "CREATE TABLE IF NOT EXISTS {view_meta} (name TEXT PRIMARY KEY, value TEXT NOT NULL)"
 
 
