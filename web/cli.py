@@ -314,6 +314,30 @@ def _print_report(report: dict[str, Any]) -> None:
         click.echo(f"  also at position {problem['position']}: {problem['kind']}: {problem['detail']}")
 
 
+class Progress:
+    """Progress of a long command on a terminal (stderr); silent when stderr is not a terminal."""
+
+    def __init__(self, what: str, every: int = 1000) -> None:
+        self.what, self.every, self.count = what, every, 0
+        self.shown = sys.stderr.isatty()
+
+    def step(self, n: int = 1) -> None:
+        self.count += n
+        if self.shown and self.count % self.every < n:
+            sys.stderr.write(f"\r{self.what}: {self.count:,} entries")
+            sys.stderr.flush()
+
+    def stage(self, name: str, done: int, total: int) -> None:
+        if self.shown:
+            sys.stderr.write(f"\r{self.what}: {name} {done:,}/{total:,}\033[K")
+            sys.stderr.flush()
+
+    def done(self) -> None:
+        if self.shown:
+            sys.stderr.write(f"\r{self.what}: {self.count:,} entries\033[K\n" if self.count else "\n")
+            sys.stderr.flush()
+
+
 @main.command("export")
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
 def export(fmt: str) -> None:
@@ -321,12 +345,16 @@ def export(fmt: str) -> None:
     from web.export import UnreadableEntry, export_chunks
 
     out = sys.stdout.buffer
+    progress = Progress("export")
     with opened(catch_up=False) as services:  # the export reads the stored events, not the views
         try:
             for chunk in export_chunks(services.tracker, fmt):
                 out.write(chunk.encode("utf-8"))
+                progress.step()
         except UnreadableEntry as e:  # a stored event that cannot be read: say where, in one line
+            progress.done()
             raise CliError(str(e)) from None
+        progress.done()
 
 
 @main.command("import")
@@ -339,10 +367,13 @@ def import_(file: str) -> None:
     if not path.is_file():
         raise CliError(f"{file} does not exist")
     with opened() as services:
+        progress = Progress("import")
         try:
-            count = import_export(services, path)
+            count = import_export(services, path, progress=progress.stage)
         except ImportRefused as e:
             raise CliError(str(e)) from None
+        finally:
+            progress.done()
         click.echo(f"imported {count} events; head {services.projection.position}")
 
 

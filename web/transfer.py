@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 from uuid import UUID
@@ -19,17 +20,24 @@ class ImportRefused(ValueError):
     """The file or the store does not allow an import; nothing was written."""
 
 
-def import_export(services: Services, path: Path) -> int:
-    """Check the whole file's chain, then append every event in one transaction."""
+def import_export(services: Services, path: Path, progress: Callable[[str, int, int], None] | None = None) -> int:
+    """Check the whole file's chain, then append every event in one transaction.
+
+    ``progress(stage, done, total)`` is told how far the checking and appending got.
+    """
+    tell = progress or (lambda stage, done, total: None)
     if not services.tracker.is_empty():
         raise ImportRefused("the store is not empty: import needs an empty store")
     lines = path.read_text(encoding="utf-8", errors="replace").splitlines()  # a bad byte fails its line's hash
+    tell("checking the chain", 0, len(lines))
     report = verify_export(lines)
     if not report["ok"]:
         first = report["problems"][0]
         raise ImportRefused(f"{path.name} is damaged at position {first['position']}: {first['detail']}")
     events = []
     for number, line in enumerate((line for line in lines if line.strip()), start=1):
+        if number % 1000 == 0:
+            tell("reading events", number, len(lines))
         entry = json.loads(line)
         try:
             events.append(
@@ -46,6 +54,7 @@ def import_export(services: Services, path: Path) -> int:
         except (KeyError, ValueError, TypeError, DomainError) as e:
             raise ImportRefused(f"line {number} cannot be imported: {e}") from None
     _check_histories(events)
+    tell("appending and building the read models", len(events), len(events))
     try:
         count = services.tracker.import_events(events)
     except AlreadyExists as e:
