@@ -276,23 +276,8 @@ def list_reminders() -> Response:
 @bp.post("/reminders/<rid>/acknowledge")
 @requires(*MANAGERS)
 def acknowledge_reminder(rid: str) -> Response:
-    s = services()
     fields = AcknowledgeReminderSchema().load(json_body(allow_empty=True))
-    reminder = queries.get_reminder(s.db, rid)
-    if reminder is None:
-        raise ApiError(404, f"reminder {rid} not found")
-    if not reminder["open"]:
-        raise ApiError(409, f"reminder {rid} is not open")
-    s.tracker.acknowledge_reminder(
-        UUID(reminder["partnership_id"]),
-        reminder["flagged_version"],
-        note=fields.get("note"),
-        recorded_by=current_user().name,
-        today=s.today(),
-    )
-    s.after_command()
-    response = jsonify(queries.get_reminder(s.db, rid))
-    return response
+    return jsonify(services().acknowledge_reminder(rid, note=fields.get("note"), user=current_user().name))
 
 
 @bp.get("/openapi.json")

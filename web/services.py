@@ -8,8 +8,11 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 from domain.application import Tracker
+from domain.errors import ReminderNotFound, ReminderNotOpen
+from projections import queries
 from projections.inline import attach
 from projections.projection import Projection, views_recorder
 from projections.queries import Clock
@@ -77,6 +80,23 @@ class Services:
             except Exception:
                 log.exception("listening for new events failed; retrying")
             self._stop.wait(interval)
+
+    def acknowledge_reminder(self, reminder_id: str, *, note: str | None, user: str) -> dict[str, Any]:
+        """Acknowledge an open reminder (the one command behind the API and the dashboard); the reminder after."""
+        reminder = queries.get_reminder(self.db, reminder_id)
+        if reminder is None:
+            raise ReminderNotFound(reminder_id)
+        if not reminder["open"]:
+            raise ReminderNotOpen(f"reminder {reminder_id} is not open")
+        self.tracker.acknowledge_reminder(
+            UUID(reminder["partnership_id"]),
+            reminder["flagged_version"],
+            note=note,
+            recorded_by=user,
+            today=self.today(),
+        )
+        self.after_command()
+        return queries.get_reminder(self.db, reminder_id)
 
     def secret_key(self) -> str:
         if self.config.secret_key:

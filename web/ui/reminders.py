@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from uuid import UUID
 
 from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
@@ -25,23 +24,13 @@ bp = Blueprint("reminders", __name__, url_prefix="/reminders")
 @role_required(*MANAGERS)
 def acknowledge(rid: str) -> Any:
     s = services()
-    reminder = queries.get_reminder(s.db, rid)
-    if reminder is None:
+    if queries.get_reminder(s.db, rid) is None:
         raise ApiError(404, f"reminder {rid} not found")
     form = Form(AcknowledgeReminderSchema)
     try:
         fields = form.load(request.form)
-        if not reminder["open"]:
-            raise ApiError(409, f"reminder {rid} is not open")
-        s.tracker.acknowledge_reminder(
-            UUID(reminder["partnership_id"]),
-            reminder["flagged_version"],
-            note=fields.get("note"),
-            recorded_by=current_user().name,
-            today=s.today(),
-        )
+        s.acknowledge_reminder(rid, note=fields.get("note"), user=current_user().name)
     except (ValidationError, DomainError, ApiError) as e:
         return render_dashboard(form.refuse(e), ack_forms={rid: form})
-    s.after_command()
     flash(_("The reminder is acknowledged."), "success")
     return redirect(url_for("partnerships.dashboard", _anchor="reminders"))
