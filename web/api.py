@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-import re
 from contextlib import suppress
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -19,10 +18,9 @@ from web.auth import AUDITORS, EVERYONE, MANAGERS, WRITERS, current_user, requir
 from web.errors import ApiError
 from web.schemas import EVENT_SCHEMAS, AcknowledgeReminderSchema, RegisterPartnershipSchema
 from web.services import Services
+from web.timeparse import parse_day, parse_moment
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def services() -> Services:
@@ -109,9 +107,7 @@ def query_date(name: str) -> date | None:
     if raw is None:
         return None
     try:
-        if not ISO_DATE.fullmatch(raw):
-            raise ValueError
-        return date.fromisoformat(raw)
+        return parse_day(raw)
     except ValueError:
         raise ApiError(422, "invalid query", {name: ["Must be a date, YYYY-MM-DD."]}) from None
 
@@ -122,14 +118,11 @@ def query_datetime(name: str) -> datetime | None:
     if raw is None:
         return None
     try:
-        if len(raw) < 11:
-            raise ValueError
-        moment = datetime.fromisoformat(raw.replace("Z", "+00:00").replace(" ", "+", 1) if "T" in raw else raw)
+        return parse_moment(raw)
     except ValueError:
         raise ApiError(
             422, "invalid query", {name: ["Must be an ISO 8601 date-time, e.g. 2026-11-26T12:00:00Z."]}
         ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def partnership_id(raw: str) -> str:

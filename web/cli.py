@@ -5,13 +5,14 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
 from domain.errors import DomainError
+from web import timeparse
 from web.config import Config, ConfigError, load_config
 from web.services import Services, StoreNotInitialised, build_services
 
@@ -42,7 +43,7 @@ def parse_day(value: str | None, name: str) -> date | None:
     if value is None:
         return None
     try:
-        return date.fromisoformat(value)
+        return timeparse.parse_day(value)
     except ValueError:
         raise CliError(f"{name} must be a date, YYYY-MM-DD, not {value!r}") from None
 
@@ -403,12 +404,9 @@ def parse_moment(value: str | None, name: str) -> datetime | None:
     if value is None:
         return None
     try:
-        if len(value) < 11:
-            raise ValueError
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return timeparse.parse_moment(value)
     except ValueError:
         raise CliError(f"{name} must be an ISO date-time such as 2026-11-26T12:00:00Z, not {value!r}") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -21,6 +21,7 @@ from domain.values import (
     SIDES,
     STATUSES,
 )
+from web.timeparse import ISO_DATE
 
 _NOT_COUNTRIES = {"ZZ", "EU", "UN", "QO", "EZ", "XA", "XB", "AC", "CP", "CQ", "DG", "EA", "IC", "TA"}  # not ISO 3166-1
 COUNTRY_CODES: frozenset[str] = frozenset(
@@ -51,7 +52,6 @@ TEXT_PATTERN = (
     f"^[{_SPACE_CLASS}]*[^{_SPACE_CLASS}{_CONTROL_CLASS}]"
     f"(?:[^{_CONTROL_CLASS}]*[^{_SPACE_CLASS}{_CONTROL_CLASS}])?[{_SPACE_CLASS}]*$"
 )
-_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 class Text(fields.String):
@@ -77,7 +77,7 @@ class IsoDate(fields.Date):
     """A calendar date written exactly ``YYYY-MM-DD`` (RFC 3339 full-date, the OpenAPI ``date`` format)."""
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
-        if isinstance(value, str) and not _ISO_DATE.fullmatch(value):
+        if isinstance(value, str) and not ISO_DATE.fullmatch(value):
             raise self.make_error("invalid")
         return super()._deserialize(value, attr, data, **kwargs)
 

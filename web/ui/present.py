@@ -11,6 +11,7 @@ from werkzeug.datastructures import MultiDict
 
 from domain.values import STATUSES
 from web.schemas import COUNTRY_CODES, EVENT_SCHEMAS, RegisterPartnershipSchema
+from web.timeparse import parse_day, parse_moment
 from web.ui.forms import Form
 from web.ui.i18n import country_name, day, translate_message
 from web.ui.vocab import CHOICE_LABELS, FIELD_LABELS
@@ -118,7 +119,7 @@ def read_moment(args: MultiDict, tz: ZoneInfo) -> tuple[date | None, datetime | 
     raw = args.get("as_of", "").strip()
     if raw:
         try:
-            as_of = date.fromisoformat(raw) if len(raw) == 10 else None
+            as_of = parse_day(raw)
         except ValueError:
             as_of = None
         if as_of is None:
@@ -126,11 +127,7 @@ def read_moment(args: MultiDict, tz: ZoneInfo) -> tuple[date | None, datetime | 
     raw = args.get("known_at", "").strip()
     if raw:
         try:
-            moment = datetime.fromisoformat(raw.replace("Z", "+00:00")) if len(raw) >= 16 else None
+            known_at = parse_moment(raw, tz).astimezone(UTC)
         except ValueError:
-            moment = None
-        if moment is None:
             errors["known_at"] = [translate_message("Must be an ISO 8601 date-time.")]
-        else:
-            known_at = (moment if moment.tzinfo else moment.replace(tzinfo=tz)).astimezone(UTC)
     return as_of, known_at, errors
