@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 5000
 STAMP  := $(VENV)/.installed
-PO     := $(wildcard web/translations/*/LC_MESSAGES/messages.po)
+PO     := $(wildcard application/translations/*/LC_MESSAGES/messages.po)
 
 .PHONY: run test bench lint format clean venv
 
@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml $(PO)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --disable-pip-version-check --upgrade pip
 	$(BIN)/pip install -q --disable-pip-version-check -e '.[dev]'
-	$(BIN)/pybabel --quiet compile -d web/translations -f
+	$(BIN)/pybabel --quiet compile -d application/translations -f
 	touch $(STAMP)
 
 run: venv

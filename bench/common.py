@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
+from application.config import Config
+from application.services import Services, build_services
 from domain.partnership import Partnership
-from web.config import Config
-from web.services import Services, build_services
 
 #: The "today" every command of the suite runs with (a fixed date keeps runs comparable).
 TODAY = date(2025, 6, 2)

@@ -7,7 +7,7 @@
     python -m bench.profiling scan [--partnerships 100000]     # scan_inactivity, steady state, 20 scans
 
 Prints the top functions by own time and by cumulative time, then the projection's SQL statements by total
-time (measured by wrapping ``projections.store.Tx`` in this process only; the production code is untouched).
+time (measured by wrapping ``infrastructure.store.Tx`` in this process only; the production code is untouched).
 Figures under the profiler are slower than in ``python -m bench``: read the shares, not the rates.
 """
 
@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
             say(f"profiling 200 x GET {url} ({events} events in the store)")
             profiled(lambda: [api.get(url) for _ in range(200)], args.top)
         elif args.what == "scan":
-            from web.jobs import scan_inactivity
+            from application.jobs import scan_inactivity
 
             build_register(services, args.partnerships or 100_000, quiet=100)
             scan_inactivity(services, TODAY)

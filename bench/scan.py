@@ -1,7 +1,7 @@
 """The inactivity scan over a big register: its steady state against a raw SQL scan of the same read model.
 
-* ``first``: the first ``web.jobs.scan_inactivity(services, TODAY)``: it flags the quiet partnerships (records an
-  ``inactivity_flagged`` event for each); reported as milliseconds per flagged partnership (informative);
+* ``first``: the first ``application.jobs.scan_inactivity(services, TODAY)``: it flags the quiet partnerships (records
+  an ``inactivity_flagged`` event for each); reported as milliseconds per flagged partnership (informative);
 * ``steady``: a second scan the same day, nothing left to flag (the normal daily cost once flags exist);
 * ``raw`` (baseline): ``SELECT id FROM view_partnerships WHERE status IN ('intent','active') AND
   last_activity_on < ?`` on a plain sqlite3 connection to the same file (psycopg on PostgreSQL).
@@ -16,9 +16,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from application.jobs import scan_inactivity
 from bench.common import TODAY, Series, median, pg_connect, repeats, rotated, say, schema_of, table, timed
 from projections.queries import Clock
-from web.jobs import scan_inactivity
 
 RAW_SQL = "SELECT id FROM view_partnerships WHERE status IN ('intent', 'active') AND last_activity_on < ?"
 

@@ -13,9 +13,9 @@ from typing import Any
 from eventsourcing.application import Application
 from eventsourcing.persistence import InfrastructureFactory
 
+from infrastructure.store import Db
 from projections.log import GENESIS_HASH, canonical, chain_hash, entry_of
 from projections.projection import VIEW_TABLES, Projection, SQLiteViewsRecorder
-from projections.store import Db
 
 #: Columns compared between the live read models and a fresh replay, per table.
 COMPARED = {

@@ -20,8 +20,8 @@ from typing import Any
 from eventsourcing.persistence import StoredEvent, Tracking
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 
+from infrastructure.store import Tx
 from projections.projection import Projection
-from projections.store import Tx
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from eventsourcing.persistence import Tracking
 from eventsourcing.utils import get_topic
 
 from domain.partnership import Partnership
-from projections.store import Db
+from infrastructure.store import Db
 
 MAILER = "Tracker.mailer"
 

@@ -21,9 +21,9 @@ from eventsourcing.sqlite import SQLiteTrackingRecorder
 
 from domain import rules
 from domain.partnership import Partnership
+from infrastructure.store import Db, Tx
 from projections.documents import document_and_markers, reminders_of
 from projections.log import GENESIS_HASH, canonical, chain_hash, entry_of
-from projections.store import Db, Tx
 
 #: Advisory lock key serializing projection writers on PostgreSQL.
 PROJECTION_LOCK = 727_002

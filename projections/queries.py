@@ -8,8 +8,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from domain.values import ACTIVE, INTENT
+from infrastructure.store import Db
 from projections.documents import document_at, event_id
-from projections.store import Db
 
 
 @dataclass(frozen=True)

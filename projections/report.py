@@ -14,9 +14,9 @@ from typing import Any
 
 from domain import rules
 from domain.values import ACTIVITY_TYPES
+from infrastructure.store import Db
 from projections.documents import document_at, rows_known_at
 from projections.queries import Clock
-from projections.store import Db
 
 
 def _activities(rows: list[dict[str, Any]], *, year: int, as_of: date) -> list[dict[str, Any]]:

@@ -90,8 +90,8 @@ def database_for(folder: Path, *, init: bool = True) -> str:
 
 def initialise(database: str) -> None:
     """Create the tracker's tables in the store (idempotent), as ``tracker db init`` does."""
-    from web.config import Config
-    from web.services import build_services
+    from application.config import Config
+    from application.services import build_services
 
     build_services(Config(database=database, create_tables=True), catch_up=False).close()
     _initialised.add(database)

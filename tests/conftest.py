@@ -17,9 +17,9 @@ from backend import BACKEND, POSTGRES, Store, check_backend, database_for, drop_
 from flask import Flask
 from flask.testing import FlaskClient
 
+from application.config import Config
+from application.services import Services, build_services
 from web import create_app
-from web.config import Config
-from web.services import Services, build_services
 
 ROLES = ("officer", "auditor", "manager", "admin")
 USER_NAMES = {"officer": "ala", "auditor": "ewa", "manager": "jan", "admin": "root"}

@@ -1,4 +1,17 @@
-"""Imports point one way: web -> projections -> domain -> eventsourcing and the standard library."""
+"""Imports point one way: entrypoints -> web -> application -> projections -> infrastructure, domain.
+
+The layers (README, "How it is built"):
+
+* ``domain``: the aggregate, the rules, the Tracker; stdlib and eventsourcing only;
+* ``infrastructure``: the store's dialect, locks, mail transport; stdlib, eventsourcing and drivers;
+* ``projections``: read models; domain (not its Tracker), infrastructure;
+* ``application``: the front door for commands, configuration, users, jobs, seed, transfer, report;
+* ``web``: the Flask app only; everything below it;
+* ``entrypoints``: the ``tracker`` CLI and the scheduler process; everything.
+
+Nothing outside ``web`` and ``entrypoints`` imports Flask (or its extensions); nothing but the entry points
+imports ``web``; nothing imports the entry points.
+"""
 
 from __future__ import annotations
 
@@ -9,23 +22,55 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("domain", "projections", "web")
+PACKAGES = ("domain", "infrastructure", "projections", "application", "web", "entrypoints")
 STDLIB = frozenset(sys.stdlib_module_names)
 
 #: top-level packages each layer may import, besides the standard library and itself
-ALLOWED = {
+ALLOWED: dict[str, set[str] | None] = {
     "domain": {"eventsourcing"},
-    "projections": {"domain", "eventsourcing", "psycopg"},
-    "web": None,  # the composition root may import anything (but it is imported by nobody)
+    "infrastructure": {"eventsourcing", "psycopg"},
+    "projections": {"domain", "infrastructure", "eventsourcing", "psycopg"},
+    "application": {
+        "domain",
+        "projections",
+        "infrastructure",
+        "eventsourcing",
+        "psycopg",
+        "argon2",
+        "babel",
+        "jinja2",
+        "markupsafe",
+    },
+    "web": {
+        "domain",
+        "projections",
+        "infrastructure",
+        "application",
+        "eventsourcing",
+        "flask",
+        "flask_babel",
+        "flask_wtf",
+        "werkzeug",
+        "marshmallow",
+        "apispec",
+        "babel",
+        "markupsafe",
+        "jinja2",
+    },
+    "entrypoints": None,  # the entry points may import anything (and are imported by nobody)
 }
 #: modules a layer must never import, even though their package is allowed
-FORBIDDEN = {"projections": {"domain.application"}}
+FORBIDDEN = {"projections": {"domain.tracker"}}
+#: the web framework and its extensions: only ``web`` (and the entry points that start it) may import these
+FLASK = frozenset({"flask", "flask_babel", "flask_wtf", "werkzeug"})
+#: who may import each layer from outside it (besides tests): ``web`` only the entry points; the entry points nobody
+IMPORTED_ONLY_BY = {"web": {"entrypoints"}, "entrypoints": set()}
 
 
 def imported_modules(source: str, module: str, is_package: bool = False) -> list[tuple[int, str]]:
     """(line, absolute dotted name) of every import in ``source``, relative imports resolved.
 
-    ``from a import b`` yields ``a.b`` as well as ``a``, so that ``from domain import application`` is seen.
+    ``from a import b`` yields ``a.b`` as well as ``a``, so that ``from domain import tracker`` is seen.
     """
     tree = ast.parse(source)
     package = module if is_package else module.rpartition(".")[0]
@@ -57,7 +102,9 @@ def violations(layer: str, source: str, filename: str, module: str, is_package: 
         if name.startswith("__future__"):
             continue
         wrong = False
-        if top == "web" and layer != "web":
+        if top in IMPORTED_ONLY_BY and top != layer and layer not in IMPORTED_ONLY_BY[top]:
+            wrong = True
+        elif top in FLASK and layer not in ("web", "entrypoints"):
             wrong = True
         elif any(name == f or name.startswith(f + ".") for f in forbidden):
             wrong = True
@@ -86,7 +133,7 @@ def module_name(path: Path) -> tuple[str, bool]:
 
 
 def test_the_packages_have_python_files():
-    """The walk sees the three layers' modules (guards against a walk that silently finds nothing)."""
+    """The walk sees every layer's modules (guards against a walk that silently finds nothing)."""
     layers = {layer for layer, _ in module_files()}
     assert layers == set(PACKAGES)
     assert (ROOT / "domain" / "rules.py") in {path for _, path in module_files()}
@@ -94,8 +141,7 @@ def test_the_packages_have_python_files():
 
 @pytest.mark.parametrize("layer", PACKAGES)
 def test_imports_point_the_right_way(layer):
-    """domain imports only stdlib and eventsourcing; projections adds domain (not its application) and psycopg;
-    nobody imports web."""
+    """Each layer imports only the layers below it (see the module's docstring); Flask stays in web."""
     problems = []
     for file_layer, path in module_files():
         if file_layer != layer:
@@ -114,16 +160,24 @@ def test_imports_point_the_right_way(layer):
     [
         ("domain", "domain.rules", "import flask\n", "flask"),
         ("domain", "domain.rules", "from marshmallow import Schema\n", "marshmallow"),
-        ("domain", "domain.rules", "from projections.store import Db\n", "projections.store"),
+        ("domain", "domain.rules", "from infrastructure.store import Db\n", "infrastructure.store"),
         ("domain", "domain.rules", "def f():\n    from web import config\n", "web"),
-        ("domain", "domain.rules", "from ..web.config import Config\n", "web.config"),
+        ("domain", "domain.rules", "from ..application.config import Config\n", "application.config"),
         ("domain", "domain.rules", "import psycopg\n", "psycopg"),
-        ("projections", "projections.log", "from domain.application import Tracker\n", "domain.application"),
-        ("projections", "projections.log", "from domain import application\n", "domain.application"),
-        ("projections", "projections.log", "import domain.application as app\n", "domain.application"),
-        ("projections", "projections.log", "from ..domain.application import Tracker\n", "domain.application"),
-        ("projections", "projections.log", "from web.config import Config\n", "web.config"),
+        ("projections", "projections.log", "from domain.tracker import Tracker\n", "domain.tracker"),
+        ("projections", "projections.log", "from domain import tracker\n", "domain.tracker"),
+        ("projections", "projections.log", "import domain.tracker as app\n", "domain.tracker"),
+        ("projections", "projections.log", "from ..domain.tracker import Tracker\n", "domain.tracker"),
+        ("projections", "projections.log", "from application.config import Config\n", "application.config"),
         ("projections", "projections.log", "import flask\n", "flask"),
+        ("infrastructure", "infrastructure.store", "from domain.rules import fold\n", "domain.rules"),
+        ("infrastructure", "infrastructure.mail", "from application.config import Config\n", "application.config"),
+        ("application", "application.jobs", "from flask import current_app\n", "flask"),
+        ("application", "application.report", "from flask_babel import gettext\n", "flask_babel"),
+        ("application", "application.services", "from web.schemas import EVENT_SCHEMAS\n", "web.schemas"),
+        ("application", "application.services", "from werkzeug.exceptions import NotFound\n", "werkzeug.exceptions"),
+        ("application", "application.cli", "from entrypoints.cli import main\n", "entrypoints.cli"),
+        ("web", "web.api", "from entrypoints import cli\n", "entrypoints.cli"),
     ],
 )
 def test_the_checker_flags_a_bad_module(layer, module, source, offender):
@@ -142,7 +196,10 @@ def test_the_checker_flags_a_bad_module(layer, module, source, offender):
         ("projections", "projections.log", "from domain import rules\nfrom domain.partnership import Partnership\n"),
         ("projections", "projections.log", "import psycopg\nfrom eventsourcing.sqlite import SQLiteCursor\n"),
         ("projections", "projections.log", "from .store import Db\nfrom projections.documents import event_id\n"),
-        ("web", "web.api", "import flask\nfrom domain.application import Tracker\nfrom web.config import Config\n"),
+        ("web", "web.api", "import flask\nfrom domain.tracker import Tracker\nfrom application import config\n"),
+        ("application", "application.jobs", "from projections import queries\nfrom infrastructure.mail import Mail\n"),
+        ("infrastructure", "infrastructure.store", "import psycopg\nfrom eventsourcing.sqlite import SQLiteCursor\n"),
+        ("entrypoints", "entrypoints.cli", "import click\nfrom web import create_app\n"),
     ],
 )
 def test_the_checker_passes_a_good_module(layer, module, source):

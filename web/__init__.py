@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Flask
 
-from web.config import Config, load_config
-from web.services import Services, build_services
+from application.config import Config, load_config
+from application.services import Services, build_services
 
 
 def create_app(config: Config | None = None, services: Services | None = None) -> Flask:

@@ -8,8 +8,8 @@ from typing import Any, TypeVar
 
 from flask import current_app, g, request, session
 
+from application.users import User
 from web.errors import ApiError
-from web.users import User
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -10,6 +10,7 @@ from typing import Any
 from babel import Locale
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
+from application.timeparse import ISO_DATE
 from domain.event_types import RECORDABLE
 from domain.partnership import snake_case
 from domain.values import (
@@ -21,7 +22,6 @@ from domain.values import (
     SIDES,
     STATUSES,
 )
-from web.timeparse import ISO_DATE
 
 _NOT_COUNTRIES = {"ZZ", "EU", "UN", "QO", "EZ", "XA", "XB", "AC", "CP", "CQ", "DG", "EA", "IC", "TA"}  # not ISO 3166-1
 COUNTRY_CODES: frozenset[str] = frozenset(

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from web.services import Services
+from application.services import Services
 
 from .helpers import register
 

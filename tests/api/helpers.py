@@ -13,7 +13,7 @@ from backend import Store
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from web.services import Services
+from application.services import Services
 
 API = "/api/v1"
 GENESIS = "0" * 64

@@ -11,9 +11,9 @@ import pytest
 from conftest import backend_database
 from flask.testing import FlaskClient
 
-from web import jobs
-from web.config import Config
-from web.services import Services
+from application import jobs
+from application.config import Config
+from application.services import Services
 
 from .helpers import API, assert_error, log_position, nothing_recorded, record, register
 

@@ -46,16 +46,16 @@ def database_of(folder: Path, *, init: bool = True) -> str:
 
 def open_services(database: str | Path) -> Any:
     """A fresh composition root (Tracker, views, users) over the store."""
-    from web.config import Config
-    from web.services import build_services
+    from application.config import Config
+    from application.services import build_services
 
     return build_services(Config(database=str(database), fixed_today=TODAY))
 
 
 def bare_projection(database: str | Path) -> tuple[Any, Any]:
     """A second Tracker and Projection over the same store, without catching up (the caller closes the Tracker)."""
+    from infrastructure.store import Db
     from projections.projection import Projection, views_recorder
-    from projections.store import Db
 
     tracker_app = _open_tracker(str(database))
     return tracker_app, Projection(tracker_app, Db(views_recorder(tracker_app)))
@@ -216,8 +216,8 @@ class Server:
 
 
 def _open_tracker(database: str, *, create_tables: bool = True) -> Any:
-    from domain.application import Tracker
-    from web.config import Config
+    from application.config import Config
+    from domain.tracker import Tracker
 
     return Tracker(env=Config(database=database, create_tables=create_tables).eventsourcing_env())
 

@@ -13,10 +13,10 @@ from uuid import UUID
 
 import pytest
 
+from application.report import render_report
+from application.seed import load_seed
 from projections.audit import export_line, stored_entries, verify_export, verify_store
 from projections.queries import Clock, head
-from web.report import render_report
-from web.seed import load_seed
 
 TODAY = date(2026, 11, 26)
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "audit.md"
@@ -26,13 +26,13 @@ DOCS = Path(__file__).resolve().parents[2] / "docs" / "audit.md"
 def seeded(services):
     """The county's seed plus a few later events, read models caught up."""
     load_seed(services.tracker, today=TODAY)
-    services.after_command()
+    services.projection.catch_up()
     pid = UUID(_first_partnership(services))
     for day in (date(2026, 1, 10), date(2026, 2, 10)):
         services.tracker.record_event(
             pid, "note_added", {"occurred_on": day, "text": f"note {day}"}, recorded_by="ala", today=TODAY
         )
-    services.after_command()
+    services.projection.catch_up()
     return services
 
 
@@ -198,7 +198,7 @@ def test_a_report_with_known_at_is_the_same_after_later_recording(seeded):
         recorded_by="ala",
         today=TODAY,
     )
-    seeded.after_command()
+    seeded.projection.catch_up()
     after = render_report(seeded.db, clock, as_of=TODAY, known_at=moment, lang="pl")
     now = render_report(seeded.db, clock, as_of=TODAY, known_at=None, lang="pl")
     assert after == before

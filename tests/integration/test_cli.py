@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 from backend import POSTGRES, Store, server_url
 
+from application.seed import load_seed, load_seed_file, partnership_id_for
 from domain.errors import DomainError
 from projections.log import GENESIS_HASH, canonical, chain_hash
-from web.seed import load_seed, load_seed_file, partnership_id_for
 
 from .helpers import TODAY, bare_projection, cli_env, database_of, open_services, stored_count, tracker, view_rows
 
@@ -152,7 +152,7 @@ def test_seed_refused_midway_writes_nothing(tmp_path: Path) -> None:
             load_seed(s.tracker, today=TODAY, seed=seed)
         assert s.tracker.is_empty()
         written = load_seed(s.tracker, today=TODAY)  # the shipped seed then loads whole
-        s.after_command()
+        s.projection.catch_up()
         assert written == stored_count(database_of(tmp_path))
     finally:
         s.close()
@@ -472,7 +472,7 @@ def exported(seeded: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
             recorded_by="ala",
             today=TODAY,
         )
-        s.after_command()
+        s.projection.catch_up()
     finally:
         s.close()
     folder = tmp_path_factory.mktemp("export")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-TRACKER = [sys.executable, "-m", "web.cli"]
+TRACKER = [sys.executable, "-m", "entrypoints.cli"]
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -190,7 +190,7 @@ def test_writer_processes_and_server_threads_together_are_all_kept(
     n = 2 * 30 + 4 * 20
     assert sorted(acknowledged) == list(range(2, n + 2))
     assert_contiguous(database, pid, n + 1)
-    services.after_command()
+    services.projection.catch_up()
     response = app.test_client().get(f"/api/v1/partnerships/{pid}/events", headers=headers["officer"])
     assert [e["version"] for e in response.get_json()["items"]] == list(range(1, n + 2))
 

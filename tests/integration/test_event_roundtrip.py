@@ -10,10 +10,10 @@ from uuid import UUID
 import pytest
 from backend import database_for
 
-from domain.application import Tracker
+from application.config import Config
 from domain.event_types import EVENT_TYPES
 from domain.partnership import Partnership, event_type_of
-from web.config import Config
+from domain.tracker import Tracker
 
 TODAY = date(2026, 3, 1)
 

@@ -22,12 +22,12 @@ from uuid import UUID
 
 from backend import Store
 
+from application import jobs
+from application.config import Config
+from application.seed import partnership_id_for
+from application.services import Services, build_services
 from projections import queries
 from projections.documents import reminder_id
-from web import jobs
-from web.config import Config
-from web.seed import partnership_id_for
-from web.services import Services, build_services
 
 from .helpers import TODAY, TRACKER, cli_env, database_of, open_services, record, register, tracker
 

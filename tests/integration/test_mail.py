@@ -19,11 +19,11 @@ from uuid import UUID
 
 import pytest
 
+from application import jobs
+from application.config import Config
+from application.services import Services
+from infrastructure.mail import Mail, Mailer, MailError
 from projections.outbox import Outbox
-from web import jobs
-from web.config import Config
-from web.mail import Mail, Mailer, MailError
-from web.services import Services
 
 from .helpers import TODAY, TRACKER, cli_env, database_of, open_services, record, register, tracker
 from .smtp import SmtpServer, body_of

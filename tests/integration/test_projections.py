@@ -13,10 +13,10 @@ from uuid import UUID
 import pytest
 from backend import Store
 
+from infrastructure.store import Db, Tx
 from projections.audit import verify_store
 from projections.inline import detach
 from projections.projection import Projection
-from projections.store import Db, Tx
 
 from .helpers import (
     PYTHON,
@@ -275,10 +275,10 @@ def test_projection_processes_catching_up_concurrently_do_not_duplicate(services
     n = stored_count(database)
     script = (
         "import sys\n"
-        "from web.config import Config\n"
-        "from domain.application import Tracker\n"
+        "from application.config import Config\n"
+        "from domain.tracker import Tracker\n"
         "from projections.projection import Projection, views_recorder\n"
-        "from projections.store import Db\n"
+        "from infrastructure.store import Db\n"
         "t = Tracker(env=Config(database=sys.argv[1], create_tables=False).eventsourcing_env())\n"
         "print(Projection(t, Db(views_recorder(t))).catch_up(batch=2))\n"
         "t.close()\n"

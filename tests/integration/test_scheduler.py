@@ -23,11 +23,11 @@ from apscheduler.schedulers.base import STATE_STOPPED
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from application.config import Config, load_config
+from entrypoints import scheduler as sched
+from infrastructure.locks import held
 from projections import queries
 from projections.outbox import Outbox
-from web import scheduler as sched
-from web.config import Config, load_config
-from web.locks import held
 
 from .helpers import TODAY, TRACKER, cli_env, database_of, open_services, record, register
 from .smtp import SmtpServer, body_of
@@ -325,7 +325,7 @@ def test_a_signal_right_after_start_stops_the_scheduler_cleanly(tmp_path: Path, 
 def test_run_refuses_while_another_holds_the_scheduler_lock(config: Config) -> None:
     """In-process: with the scheduler lock held elsewhere, run() says so and returns 1 without starting."""
     said: list[str] = []
-    with held(config, "scheduler") as got:
+    with held(config.store, "scheduler") as got:
         assert got
         assert sched.run(config, echo=said.append) == 1
     assert said == ["another tracker scheduler is already running; exiting"]

@@ -13,7 +13,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from web.services import Services
+from application.services import Services
 
 from .helpers import PASSWORD, USERS, compile_translations, login, record, register
 

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 from flask.testing import FlaskClient
 
-from web.services import Services
+from application.i18n import TRANSLATIONS
+from application.services import Services
 
-TRANSLATIONS = Path(__file__).resolve().parents[2] / "web" / "translations"
 PASSWORD = "correct-horse-42"
 USERS = {"officer": "ala", "auditor": "ewa", "manager": "jan", "admin": "root"}
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

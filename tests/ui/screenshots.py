@@ -14,11 +14,11 @@ from datetime import date
 from pathlib import Path
 from uuid import UUID
 
+from application.config import Config
+from application.services import build_services
+from entrypoints.cli import DEMO_PASSWORD, load_demo
 from projections import queries
 from web import create_app
-from web.cli import DEMO_PASSWORD, load_demo
-from web.config import Config
-from web.services import build_services
 
 from .browser import CHROMIUM, LAUNCH_ARGS, served
 from .helpers import compile_translations

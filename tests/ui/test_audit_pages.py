@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
+from application.export import export_chunks
+from application.services import Services
 from projections import queries
-from web.export import export_chunks
-from web.services import Services
 
 from .helpers import csrf_token, register
 

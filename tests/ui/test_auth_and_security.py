@@ -8,7 +8,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from web.services import Services
+from application.services import Services
 
 from .helpers import PASSWORD, csrf_token, log_position, login, post_form
 

@@ -12,10 +12,10 @@ from uuid import UUID
 import pytest
 from flask import Flask
 
+from application.export import export_chunks
+from application.seed import load_seed
+from application.services import Services
 from projections import queries
-from web.export import export_chunks
-from web.seed import load_seed
-from web.services import Services
 
 from .browser import LAUNCH_ARGS, axe_source, axe_violations, describe, have_chromium, served
 from .helpers import PASSWORD, log_position

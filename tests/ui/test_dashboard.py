@@ -10,8 +10,8 @@ from uuid import UUID
 
 from flask.testing import FlaskClient
 
+from application.services import Services
 from projections import queries
-from web.services import Services
 
 from .helpers import csrf_token, log_position, record, register
 

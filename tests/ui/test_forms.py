@@ -10,9 +10,9 @@ from datetime import date, timedelta
 import pytest
 from flask.testing import FlaskClient
 
+from application.services import Services
 from projections import queries
 from web.schemas import EVENT_SCHEMAS, RegisterPartnershipSchema
-from web.services import Services
 from web.ui.partnerships import FORM_TYPES
 
 from .helpers import csrf_token, log_position, post_form, record, register

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 import time_machine
 from flask.testing import FlaskClient
 
-from web.services import Services
+from application.services import Services
 
 from .helpers import record, register
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from web.config import Config, ConfigError, load_config
+from application.config import Config, ConfigError, load_config
 
 
 def test_defaults_are_the_contracts():

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from web.timeparse import parse_day, parse_moment
+from application.timeparse import parse_day, parse_moment
 
 
 def test_a_day_is_exactly_yyyy_mm_dd():

@@ -17,6 +17,7 @@ from flask_babel import Babel
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from application.i18n import TRANSLATIONS
 from web.auth import current_user
 from web.ui import vocab
 from web.ui.common import error_page, login_redirect, may
@@ -45,6 +46,7 @@ def init_ui(app: Flask) -> None:
 
     services = app.extensions["tracker"]
     app.config.setdefault("BABEL_DEFAULT_LOCALE", "pl")
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", services.config.timezone)
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # a form left open for hours still posts
     Babel(app, locale_selector=select_locale)

@@ -9,9 +9,9 @@ from urllib.parse import urlsplit
 
 from flask import current_app, redirect, render_template, request, url_for
 
+from application.services import Services
 from web.auth import current_user
 from web.errors import ApiError
-from web.services import Services
 from web.ui.i18n import translate_message
 
 F = TypeVar("F", bound=Callable[..., Any])

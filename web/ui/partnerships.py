@@ -113,13 +113,10 @@ def register() -> Any:
     form = Form(RegisterPartnershipSchema, values={"local_party": DEFAULT_LOCAL_PARTY})
     if request.method == "POST":
         try:
-            recorded = s.tracker.register_partnership(
-                form.load(request.form), recorded_by=current_user().name, today=s.today()
-            )
+            recorded = s.register_partnership(form.load(request.form), user=current_user().name)
         except (ValidationError, DomainError) as e:
             status = form.refuse(e)
             return render_template("partnerships/register.html", form=form, countries=country_choices()), status
-        s.after_command()
         flash(_("The partnership is registered."), "success")
         return redirect(url_for(".partnership", pid=str(recorded.partnership_id)))
     return render_template("partnerships/register.html", form=form, countries=country_choices())
@@ -135,13 +132,10 @@ def record_event(pid: str, event_type: str) -> Any:
     if request.method == "POST":
         try:
             fields = form.load(request.form)
-            s.tracker.record_event(
-                UUID(doc["id"]), event_type, fields, recorded_by=current_user().name, today=s.today()
-            )
+            s.record_event(UUID(doc["id"]), event_type, fields, user=current_user().name)
         except (ValidationError, DomainError) as e:
             status = form.refuse(e)
             return render_template("partnerships/record.html", form=form, doc=doc, event_type=event_type), status
-        s.after_command()
         flash(_("Recorded: %(what)s.", what=EVENT_TYPE_LABELS[event_type]), "success")
         return redirect(url_for(".partnership", pid=doc["id"], _anchor="timeline"))
     return render_template("partnerships/record.html", form=form, doc=doc, event_type=event_type)
@@ -158,13 +152,10 @@ def retract_event(pid: str, version: int) -> Any:
     if request.method == "POST":
         try:
             fields = form.load(request.form, retracts=version)
-            s.tracker.record_event(
-                UUID(doc["id"]), "event_retracted", fields, recorded_by=current_user().name, today=s.today()
-            )
+            s.record_event(UUID(doc["id"]), "event_retracted", fields, user=current_user().name)
         except (ValidationError, DomainError) as e:
             status = form.refuse(e)
             return render_template("partnerships/retract.html", form=form, doc=doc, event=timeline([event])[0]), status
-        s.after_command()
         flash(_("The entry is retracted."), "success")
         return redirect(url_for(".partnership", pid=doc["id"], _anchor="timeline"))
     return render_template("partnerships/retract.html", form=form, doc=doc, event=timeline([event])[0])

@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
+from application.timeparse import parse_day, parse_moment
 from domain.values import STATUSES
 from web.schemas import COUNTRY_CODES, EVENT_SCHEMAS, RegisterPartnershipSchema
-from web.timeparse import parse_day, parse_moment
 from web.ui.forms import Form
 from web.ui.i18n import country_name, day, translate_message
 from web.ui.vocab import CHOICE_LABELS, FIELD_LABELS

@@ -8,12 +8,12 @@ from datetime import date, datetime
 from pathlib import Path
 from uuid import UUID
 
-from domain.application import rebuild_event
+from application.services import Services
 from domain.errors import AlreadyExists, DomainError
 from domain.partnership import Partnership
+from domain.tracker import rebuild_event
 from projections.audit import verify_export
 from projections.outbox import Outbox
-from web.services import Services
 
 
 class ImportRefused(ValueError):
@@ -56,12 +56,11 @@ def import_export(services: Services, path: Path, progress: Callable[[str, int, 
     _check_histories(events)
     tell("appending and building the read models", len(events), len(events))
     try:
-        count = services.tracker.import_events(events)
+        count = services.import_events(events)
     except AlreadyExists as e:
         raise ImportRefused(str(e)) from None
     except Exception as e:  # a constraint of the store (duplicate version...): nothing was written
         raise ImportRefused(f"the store refused the events: {e}".splitlines()[0]) from None
-    services.after_command()
     if count:
         # The imported reminders were mailed where they were first recorded: do not mail them again.
         Outbox(services.tracker, services.db).mark_sent(services.tracker.recorder.max_notification_id())

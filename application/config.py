@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from infrastructure.database import POSTGRES_SCHEMES, Database
 
 
 class ConfigError(ValueError):
@@ -33,8 +34,13 @@ class Config:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
+    def store(self) -> Database:
+        """The store ``database`` names (its dialect, the library's settings, connections)."""
+        return Database(self.database, self.create_tables)
+
+    @property
     def is_postgres(self) -> bool:
-        return self.database.startswith(("postgresql://", "postgres://"))
+        return self.store.is_postgres
 
     @property
     def tz(self) -> ZoneInfo:
@@ -46,35 +52,10 @@ class Config:
 
     def eventsourcing_env(self) -> dict[str, str]:
         """The environment the ``eventsourcing`` library reads, built from our one setting."""
-        env = {"CREATE_TABLE": "y" if self.create_tables else "n"}
-        if not self.is_postgres:
-            return {
-                **env,
-                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-                # the read models are written in the same transaction as the events (projections.inline)
-                "APPLICATION_RECORDER_TOPIC": "projections.inline:InlineSQLiteRecorder",
-                "SQLITE_DBNAME": str(Path(self.database)),
-                "SQLITE_LOCK_TIMEOUT": "30",
-            }
-        url = urlsplit(self.database)
-        query = parse_qs(url.query)
-        env.update(
-            PERSISTENCE_MODULE="eventsourcing.postgres",
-            POSTGRES_DBNAME=unquote(url.path.lstrip("/")),
-            POSTGRES_HOST=url.hostname or "127.0.0.1",
-            POSTGRES_PORT=str(url.port or 5432),
-            POSTGRES_USER=unquote(url.username or ""),
-            POSTGRES_PASSWORD=unquote(url.password or ""),
-            POSTGRES_LOCK_TIMEOUT="10",
-            POSTGRES_POOL_SIZE="5",
-            POSTGRES_MAX_OVERFLOW="10",
-        )
-        if "schema" in query:
-            env["POSTGRES_SCHEMA"] = query["schema"][0]
-        return env
+        return self.store.eventsourcing_env()
 
     def secret_key_file(self) -> Path | None:
-        return None if self.is_postgres else Path(f"{self.database}.secret_key")
+        return None if self.is_postgres else self.store.sibling("secret_key")
 
 
 def load_config(environ: Mapping[str, str] | None = None) -> Config:
@@ -106,5 +87,5 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
         base_url=env.get("TRACKER_BASE_URL") or "http://127.0.0.1:5000",
         # On a shared PostgreSQL database the tables are created once, by `tracker db init`:
         # the library's concurrent creation races when several workers start together.
-        create_tables=not database.startswith(("postgresql://", "postgres://")),
+        create_tables=not database.startswith(POSTGRES_SCHEMES),
     )

@@ -16,9 +16,9 @@ from babel import Locale
 from babel.dates import format_date
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from infrastructure.store import Db
 from projections.queries import Clock
 from projections.report import council_report
-from projections.store import Db
 
 LABELS: dict[str, dict[str, str]] = {
     "pl": {

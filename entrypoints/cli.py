@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
+from application import timeparse
+from application.config import Config, ConfigError, load_config
+from application.services import Services, StoreNotInitialised, build_services
 from domain.errors import DomainError
-from web import timeparse
-from web.config import Config, ConfigError, load_config
-from web.services import Services, StoreNotInitialised, build_services
 
 
 class CliError(click.ClickException):
@@ -67,10 +67,7 @@ DEMO_PASSWORD = "demo-haslo"
 
 def load_demo(services: Services) -> list[tuple[str, str, str]]:
     """The county's seed and one demo user per role; returns (name, role, token) of users created."""
-    from web.seed import load_seed
-
-    load_seed(services.tracker, today=services.today())
-    services.after_command()
+    services.load_seed()
     created = []
     if services.users.count() == 0:
         for name, role, email in DEMO_USERS:
@@ -165,14 +162,11 @@ def db_init() -> None:
 @main.command()
 def seed() -> None:
     """Load the county's partner list as events (a second run adds nothing)."""
-    from web.seed import load_seed
-
     with opened() as services:
         try:
-            written = load_seed(services.tracker, today=services.today())
+            written = services.load_seed()
         except (ValueError, DomainError) as e:
             raise CliError(str(e)) from None
-        services.after_command()
         click.echo(f"seed: {written} events written" if written else "seed: already loaded, nothing written")
 
 
@@ -188,7 +182,7 @@ def users() -> None:
 @click.option("--password", default=None)
 def users_add(name: str, role: str, email: str | None, password: str | None) -> None:
     """Create a user; prints the API token alone on the last line."""
-    from web.users import UserError
+    from application.users import UserError
 
     with opened() as services:
         try:
@@ -208,7 +202,7 @@ def users_add(name: str, role: str, email: str | None, password: str | None) -> 
 )
 def scan_inactivity(today_text: str | None) -> None:
     """Run the inactivity job once, now, then send the mail outbox."""
-    from web import jobs
+    from application import jobs
 
     with opened() as services:
         today = parse_day(today_text, "--today") or services.today()
@@ -229,7 +223,7 @@ def scheduler() -> None:
     """Run the scheduled jobs (inactivity scan 07:00, mail outbox every minute, digest 07:05) until stopped."""
     import logging
 
-    from web.scheduler import run
+    from entrypoints.scheduler import run
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     try:
@@ -282,7 +276,7 @@ def audit_digest() -> None:
 )
 def audit_verify(digest: str | None, export_file: str | None) -> None:
     """Check the hash chain and the read models (or an export file); exit 1 at the first bad position."""
-    from projections.audit import parse_digest, verify_export, verify_store
+    from projections.audit import parse_digest, verify_export
 
     try:
         kept = parse_digest(digest) if digest else None
@@ -296,9 +290,7 @@ def audit_verify(digest: str | None, export_file: str | None) -> None:
             report = verify_export(f, kept)
     else:
         with opened(catch_up=False) as services:
-            with suppress(Exception):  # an unreadable event stops the views; the check below says where
-                services.projection.catch_up()
-            report = verify_store(services.tracker, services.db, kept)
+            report = services.verify(kept)
     _print_report(report)
     if not report["ok"]:
         sys.exit(1)
@@ -343,7 +335,7 @@ class Progress:
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
 def export(fmt: str) -> None:
     """Write the whole log to stdout (the same log always gives the same bytes)."""
-    from web.export import UnreadableEntry, export_chunks
+    from application.export import UnreadableEntry, export_chunks
 
     out = sys.stdout.buffer
     progress = Progress("export")
@@ -362,7 +354,7 @@ def export(fmt: str) -> None:
 @click.argument("file", type=click.Path(dir_okay=False))
 def import_(file: str) -> None:
     """Append a JSONL export's events to an empty store (all or nothing)."""
-    from web.transfer import ImportRefused, import_export
+    from application.transfer import ImportRefused, import_export
 
     path = Path(file)
     if not path.is_file():
@@ -385,7 +377,7 @@ def import_(file: str) -> None:
 @click.option("--output", type=click.Path(dir_okay=False), default=None, help="Write to FILE instead of stdout.")
 def report(as_of_text: str, known_at_text: str | None, lang: str, output: str | None) -> None:
     """Write the council report (partners by country, status, schools, the year's activity) as HTML."""
-    from web.report import render_report
+    from application.report import render_report
 
     as_of = parse_day(as_of_text, "--as-of")
     known_at = parse_moment(known_at_text, "--known-at")

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from projections.store import Db
+from infrastructure.store import Db
 
 ROLES: tuple[str, ...] = ("officer", "auditor", "manager", "admin")
 NAME_PATTERN = re.compile(r"^[\w.@-]{1,64}$")

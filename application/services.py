@@ -5,22 +5,27 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
-from domain.application import Tracker
+from application.config import Config, ConfigError
+from application.users import UserStore
 from domain.errors import ReminderNotFound, ReminderNotOpen
+from domain.partnership import Partnership
+from domain.tracker import Recorded, Tracker
+from infrastructure.store import Db
 from projections import queries
+from projections.audit import verify_store
 from projections.inline import attach
 from projections.projection import Projection, views_recorder
 from projections.queries import Clock
-from projections.store import Db
-from web.config import Config, ConfigError
-from web.users import UserStore
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass
@@ -37,12 +42,95 @@ class Services:
     def clock(self) -> Clock:
         return Clock(self.config.today(), self.config.inactivity_days)
 
-    def today(self):  # noqa: ANN201 - a date
+    def today(self) -> date:
+        """Today in the office's calendar."""
         return self.config.today()
 
-    def after_command(self) -> None:
-        """Read your writes: bring the read models up to the log before answering."""
+    # --- the front door: every write goes through one of these ------------------------------
+
+    def execute(self, command: Callable[[Tracker], T]) -> T:
+        """Run one command against the log, then bring the read models up to it (read your writes)."""
+        result = command(self.tracker)
         self.projection.catch_up()
+        return result
+
+    def register_partnership(
+        self, fields: Mapping[str, Any], *, user: str, partnership_id: UUID | None = None
+    ) -> Recorded:
+        """Register a partnership as ``user``, dated by the office's today."""
+        return self.execute(
+            lambda t: t.register_partnership(
+                fields, recorded_by=user, today=self.today(), partnership_id=partnership_id
+            )
+        )
+
+    def record_event(
+        self,
+        partnership_id: UUID,
+        event_type: str,
+        fields: Mapping[str, Any],
+        *,
+        user: str,
+        expected_version: int | None = None,
+    ) -> Recorded:
+        """Record one event as ``user`` (``expected_version``: refuse when the partnership moved on)."""
+        return self.execute(
+            lambda t: t.record_event(
+                partnership_id,
+                event_type,
+                fields,
+                recorded_by=user,
+                today=self.today(),
+                expected_version=expected_version,
+            )
+        )
+
+    def flag_inactivity(self, partnership_id: UUID, *, today: date) -> Recorded | None:
+        """The inactivity job's command: flag the spell and the overdue plans of one partnership."""
+        days = self.config.inactivity_days
+        return self.execute(lambda t: t.flag_inactivity(partnership_id, today=today, days=days))
+
+    def acknowledge_reminder(self, reminder_id: str, *, note: str | None, user: str) -> dict[str, Any]:
+        """Acknowledge an open reminder (the one command behind the API and the dashboard); the reminder after."""
+        reminder = queries.get_reminder(self.db, reminder_id)
+        if reminder is None:
+            raise ReminderNotFound(reminder_id)
+        if not reminder["open"]:
+            raise ReminderNotOpen(f"reminder {reminder_id} is not open")
+        self.execute(
+            lambda t: t.acknowledge_reminder(
+                UUID(reminder["partnership_id"]),
+                reminder["flagged_version"],
+                note=note,
+                recorded_by=user,
+                today=self.today(),
+            )
+        )
+        return queries.get_reminder(self.db, reminder_id)
+
+    def load_seed(self) -> int:
+        """Load the county's partner list (idempotent); the number of events written."""
+        from application.seed import load_seed
+
+        return self.execute(lambda t: load_seed(t, today=self.today()))
+
+    def import_events(self, events: list[Partnership.Event]) -> int:
+        """Append an export's events to an empty store, in one transaction; the number appended."""
+        return self.execute(lambda t: t.import_events(events))
+
+    # --- reads that must see the whole log ---------------------------------------------------
+
+    def refresh_quietly(self) -> None:
+        """Catch the read models up, but never fail: an unreadable event stops them, and the check says where."""
+        try:
+            self.projection.catch_up()
+        except Exception:
+            log.warning("the read models could not catch up; the integrity check will say where", exc_info=True)
+
+    def verify(self, kept: tuple[int, str] | None = None) -> dict[str, Any]:
+        """The integrity check: the hash chain (against a digest kept earlier) and the views against a replay."""
+        self.refresh_quietly()
+        return verify_store(self.tracker, self.db, kept)
 
     def follow(self, interval: float = 0.5) -> None:
         """Keep the read models following the log in a background thread (other processes' writes).
@@ -57,46 +145,23 @@ class Services:
         self._follower = threading.Thread(target=target, args=(interval,), name="projection-follower", daemon=True)
         self._follower.start()
 
-    def _catch_up_quietly(self) -> None:
-        try:
-            self.projection.catch_up()
-        except Exception:  # keep following; the next round retries
-            log.exception("catching up the read models failed")
-
     def _poll(self, interval: float) -> None:
         while not self._stop.wait(interval):
-            self._catch_up_quietly()
+            self.refresh_quietly()
 
     def _listen(self, interval: float) -> None:
         while not self._stop.is_set():
-            self._catch_up_quietly()
+            self.refresh_quietly()
             try:
                 with self.tracker.recorder.subscribe(gt=self.projection.position) as subscription:
                     self._subscription = subscription
                     for _notification in subscription:
                         if self._stop.is_set():
                             break
-                        self._catch_up_quietly()
+                        self.refresh_quietly()
             except Exception:
                 log.exception("listening for new events failed; retrying")
             self._stop.wait(interval)
-
-    def acknowledge_reminder(self, reminder_id: str, *, note: str | None, user: str) -> dict[str, Any]:
-        """Acknowledge an open reminder (the one command behind the API and the dashboard); the reminder after."""
-        reminder = queries.get_reminder(self.db, reminder_id)
-        if reminder is None:
-            raise ReminderNotFound(reminder_id)
-        if not reminder["open"]:
-            raise ReminderNotOpen(f"reminder {reminder_id} is not open")
-        self.tracker.acknowledge_reminder(
-            UUID(reminder["partnership_id"]),
-            reminder["flagged_version"],
-            note=note,
-            recorded_by=user,
-            today=self.today(),
-        )
-        self.after_command()
-        return queries.get_reminder(self.db, reminder_id)
 
     def secret_key(self) -> str:
         if self.config.secret_key:
@@ -132,20 +197,10 @@ def _key_file(path: Path) -> str:
 
 def _check_schema(config: Config) -> None:
     """A ``?schema=`` that does not exist is a configuration error, said as such (not a library failure)."""
-    env = config.eventsourcing_env()
-    schema = env.get("POSTGRES_SCHEMA")
+    schema = config.store.schema
     if not schema:
         return
-    import psycopg
-
-    with psycopg.connect(
-        dbname=env["POSTGRES_DBNAME"],
-        host=env["POSTGRES_HOST"],
-        port=env["POSTGRES_PORT"],
-        user=env["POSTGRES_USER"],
-        password=env["POSTGRES_PASSWORD"],
-        connect_timeout=10,
-    ) as conn:
+    with config.store.connect() as conn:
         found = conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,)).fetchone()
     if not found:
         raise ConfigError(f"TRACKER_DATABASE: schema {schema!r} does not exist (create it, then run `tracker db init`)")

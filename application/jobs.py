@@ -12,12 +12,12 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
+from application.services import Services
+from infrastructure.locks import held
+from infrastructure.mail import Mail, Mailer, MailError, recipients
 from projections import queries
 from projections.documents import reminder_id
 from projections.outbox import Outbox
-from web.locks import held
-from web.mail import Mail, Mailer, MailError, recipients
-from web.services import Services
 
 log = logging.getLogger("tracker.jobs")
 
@@ -37,12 +37,11 @@ def scan_inactivity(services: Services, today: date) -> JobReport:
     """Flag every partnership that went quiet (once per spell) and every overdue exchange plan (once per plan)."""
     report = JobReport()
     services.projection.catch_up()
-    days = services.config.inactivity_days
-    for pid in queries.inactivity_candidates(services.db, queries.Clock(today, days)):
-        recorded = services.tracker.flag_inactivity(UUID(pid), today=today, days=days)
+    clock = queries.Clock(today, services.config.inactivity_days)
+    for pid in queries.inactivity_candidates(services.db, clock):
+        recorded = services.flag_inactivity(UUID(pid), today=today)
         if recorded is None:
             continue
-        services.projection.catch_up()
         doc = queries.get_partnership(services.db, pid, services.clock())
         for version in recorded.result:
             reminder = queries.get_reminder(services.db, reminder_id(pid, version))
@@ -93,7 +92,7 @@ def send_outbox(services: Services, mailer: Mailer | None = None, *, limit: int 
     mailer = mailer or mailer_for(services)
     report = JobReport()
     outbox = Outbox(services.tracker, services.db)
-    with held(services.config, "outbox", wait=30) as got:
+    with held(services.config.store, "outbox", wait=30) as got:
         if not got:
             report.failed = "another process is sending the outbox"
             return report

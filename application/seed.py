@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from domain.application import Tracker
 from domain.errors import PartnershipNotFound
 from domain.event_types import RECORDABLE
 from domain.partnership import Partnership
+from domain.tracker import Tracker
 from domain.values import AGREEMENT_KINDS, AREAS, PARTNER_KINDS, SIDES
 
 SEED_NAMESPACE = UUID("6c0f5b1e-3d1a-5e7b-9a4c-1f2e3d4c5b6a")

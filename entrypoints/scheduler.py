@@ -1,6 +1,6 @@
 """``tracker scheduler``: APScheduler 3 in its own process, one instance at a time.
 
-The jobs are the module-level functions of :mod:`web.jobs`; each run opens
+The jobs are the module-level functions of :mod:`application.jobs`; each run opens
 the store, does its work and closes it, so a failing run never poisons the next.
 """
 
@@ -17,8 +17,8 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from web.config import Config
-from web.locks import held
+from application.config import Config
+from infrastructure.locks import held
 
 log = logging.getLogger("tracker.scheduler")
 
@@ -26,7 +26,7 @@ JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 300}
 
 
 def _with_services(config: Config, work: Callable[[Any], Any]) -> Any:
-    from web.services import build_services
+    from application.services import build_services
 
     services = build_services(config)
     try:
@@ -36,7 +36,7 @@ def _with_services(config: Config, work: Callable[[Any], Any]) -> Any:
 
 
 def run_inactivity_scan(config: Config) -> None:
-    from web import jobs
+    from application import jobs
 
     def work(services: Any) -> None:
         report = jobs.scan_inactivity(services, services.today())
@@ -47,13 +47,13 @@ def run_inactivity_scan(config: Config) -> None:
 
 
 def run_outbox(config: Config) -> None:
-    from web import jobs
+    from application import jobs
 
     _with_services(config, lambda services: jobs.send_outbox(services))
 
 
 def run_digest(config: Config) -> None:
-    from web import jobs
+    from application import jobs
 
     _with_services(config, lambda services: jobs.send_digest(services))
 
@@ -71,7 +71,7 @@ def make_scheduler(config: Config) -> BlockingScheduler:
 
 def run(config: Config, echo: Callable[[str], None] = print) -> int:
     """Run the scheduler until SIGTERM/SIGINT; returns 0, or 1 when another scheduler holds the lock."""
-    with held(config, "scheduler") as got:
+    with held(config.store, "scheduler") as got:
         if not got:
             echo("another tracker scheduler is already running; exiting")
             return 1
