@@ -6,6 +6,7 @@ import logging
 import secrets
 import threading
 from collections.abc import Callable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -96,7 +97,7 @@ class Services:
         if reminder is None:
             raise ReminderNotFound(reminder_id)
         if not reminder["open"]:
-            raise ReminderNotOpen(f"reminder {reminder_id} is not open")
+            raise ReminderNotOpen(reminder_id)
         self.execute(
             lambda t: t.acknowledge_reminder(
                 UUID(reminder["partnership_id"]),
@@ -120,17 +121,18 @@ class Services:
 
     # --- reads that must see the whole log ---------------------------------------------------
 
-    def refresh_quietly(self) -> None:
-        """Catch the read models up, but never fail: an unreadable event stops them, and the check says where."""
+    def verify(self, kept: tuple[int, str] | None = None) -> dict[str, Any]:
+        """The integrity check: the hash chain (against a digest kept earlier) and the views against a replay."""
+        with suppress(Exception):  # an unreadable event stops the views; the check itself says where
+            self.projection.catch_up()
+        return verify_store(self.tracker, self.db, kept)
+
+    def _refresh_logged(self) -> None:
+        """The follower's catch-up: a failure is logged and the next round retries."""
         try:
             self.projection.catch_up()
         except Exception:
-            log.warning("the read models could not catch up; the integrity check will say where", exc_info=True)
-
-    def verify(self, kept: tuple[int, str] | None = None) -> dict[str, Any]:
-        """The integrity check: the hash chain (against a digest kept earlier) and the views against a replay."""
-        self.refresh_quietly()
-        return verify_store(self.tracker, self.db, kept)
+            log.exception("catching up the read models failed")
 
     def follow(self, interval: float = 0.5) -> None:
         """Keep the read models following the log in a background thread (other processes' writes).
@@ -147,18 +149,18 @@ class Services:
 
     def _poll(self, interval: float) -> None:
         while not self._stop.wait(interval):
-            self.refresh_quietly()
+            self._refresh_logged()
 
     def _listen(self, interval: float) -> None:
         while not self._stop.is_set():
-            self.refresh_quietly()
+            self._refresh_logged()
             try:
                 with self.tracker.recorder.subscribe(gt=self.projection.position) as subscription:
                     self._subscription = subscription
                     for _notification in subscription:
                         if self._stop.is_set():
                             break
-                        self.refresh_quietly()
+                        self._refresh_logged()
             except Exception:
                 log.exception("listening for new events failed; retrying")
             self._stop.wait(interval)

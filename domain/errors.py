@@ -1,21 +1,72 @@
-"""Domain errors, named for the condition. No HTTP in here: the web layer maps them."""
+"""Domain errors, named for the condition, each with a stable ``code`` and its parameters.
+
+No HTTP and no language in here: the web layer maps the classes to statuses, and
+every reader (the API's English ``error`` text, the UI, the CLI) turns the code and
+parameters into words through :data:`MESSAGES` (English, the API's and the CLI's text)
+or the Babel catalogues (whose message ids are these same English templates).
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+#: The English wording of every code; ``{name}`` placeholders are the error's parameters.
+#: The Babel catalogues translate these exact strings (they are the message ids).
+MESSAGES: dict[str, str] = {
+    # InvalidField
+    "required": "is required",
+    "not_after_today": "must not be after today",
+    "not_before_occurred_on": "must not be before occurred_on",
+    "unknown_field": "unknown field",
+    "not_recordable": "cannot record {event_type!r} this way",
+    "not_a_version": "must be the version of an earlier event",
+    "unknown_event_type": "unknown event type {event_type!r}",
+    "unknown_fields": "unknown fields {fields} for {event_type}",
+    # refusals (409)
+    "not_allowed_in_status": "{event_type} is not allowed while the partnership is {status} (as of {as_of})",
+    "no_such_event": "there is no event {version} in this partnership",
+    "registration_not_retractable": "the registration cannot be retracted",
+    "retraction_not_retractable": "a retraction cannot be retracted",
+    "already_retracted": "event {version} is already retracted",
+    "stale_version": "stale version: expected {expected}, the partnership is at {actual}",
+    "partnership_exists": "partnership {partnership_id} already exists",
+    "store_not_empty": "the store is not empty: import needs an empty store",
+    "reminder_not_open": "reminder {reminder_id} is not open",
+    # not found (404)
+    "partnership_not_found": "partnership {partnership_id} not found",
+    "reminder_not_found": "reminder {reminder_id} not found",
+}
+
+
+def message(code: str, params: dict[str, Any]) -> str:
+    """The English sentence for ``code`` with its parameters filled in."""
+    return MESSAGES[code].format(**params)
+
 
 class DomainError(Exception):
-    """Base of every refusal the domain can give."""
+    """Base of every refusal the domain can give: a ``code`` and its ``params``."""
+
+    code = "domain_error"
+
+    def __init__(self, code: str | None = None, **params: Any) -> None:
+        self.code = code or type(self).code
+        self.params = params
+        super().__init__(message(self.code, params))
 
 
 class PartnershipNotFound(DomainError):
+    code = "partnership_not_found"
+
     def __init__(self, partnership_id: object) -> None:
-        super().__init__(f"partnership {partnership_id} not found")
+        super().__init__(partnership_id=partnership_id)
         self.partnership_id = partnership_id
 
 
 class ReminderNotFound(DomainError):
+    code = "reminder_not_found"
+
     def __init__(self, reminder_id: object) -> None:
-        super().__init__(f"reminder {reminder_id} not found")
+        super().__init__(reminder_id=reminder_id)
 
 
 class Conflict(DomainError):
@@ -23,35 +74,46 @@ class Conflict(DomainError):
 
 
 class NotAllowedInStatus(Conflict):
+    code = "not_allowed_in_status"
+
     def __init__(self, event_type: str, status: str, as_of: object) -> None:
-        super().__init__(f"{event_type} is not allowed while the partnership is {status} (as of {as_of})")
+        super().__init__(event_type=event_type, status=status, as_of=as_of)
         self.event_type = event_type
         self.status = status
 
 
 class InvalidRetraction(Conflict):
-    pass
+    """``code``: ``no_such_event``, ``registration_not_retractable``, ``retraction_not_retractable`` or
+    ``already_retracted``."""
 
 
 class ReminderNotOpen(Conflict):
-    pass
+    code = "reminder_not_open"
+
+    def __init__(self, reminder_id: object) -> None:
+        super().__init__(reminder_id=reminder_id)
 
 
 class StaleVersion(Conflict):
+    code = "stale_version"
+
     def __init__(self, expected: int, actual: int) -> None:
-        super().__init__(f"stale version: expected {expected}, the partnership is at {actual}")
+        super().__init__(expected=expected, actual=actual)
         self.expected = expected
         self.actual = actual
 
 
 class AlreadyExists(Conflict):
-    pass
+    """``code``: ``partnership_exists`` or ``store_not_empty``."""
 
 
 class InvalidField(DomainError):
-    """A field value the domain refuses (the contract's 422)."""
+    """A field value the domain refuses (the contract's 422): the field, a code and its parameters."""
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
+    def __init__(self, field: str, code: str, **params: Any) -> None:
+        super().__init__(code, **params)
         self.field = field
-        self.message = message
+        self.message = message(code, params)
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}"

@@ -155,7 +155,7 @@ class Partnership(Aggregate):
         note: str | None = None,
     ) -> Partnership:
         if occurred_on is not None and occurred_on > today:
-            raise InvalidField("occurred_on", "must not be after today")
+            raise InvalidField("occurred_on", "not_after_today")
         return cls._create(
             cls.PartnershipRegistered,
             id=partnership_id,
@@ -177,19 +177,19 @@ class Partnership(Aggregate):
         from domain.event_types import RECORDABLE, event_class
 
         if event_type not in RECORDABLE:
-            raise InvalidField("type", f"cannot record {event_type!r} this way")
+            raise InvalidField("type", "not_recordable", event_type=event_type)
         occurred_on = fields.get("occurred_on")
         if occurred_on is None:
-            raise InvalidField("occurred_on", "is required")
+            raise InvalidField("occurred_on", "required")
         if occurred_on > today:
-            raise InvalidField("occurred_on", "must not be after today")
+            raise InvalidField("occurred_on", "not_after_today")
         facts = self.fact_list()
         if event_type == rules.RETRACTED:
             self._check_retraction(facts, fields.get("retracts"))
         else:
             self._check_allowed(facts, event_type, occurred_on)
         if event_type == "youth_exchange_held" and fields.get("ends_on") and fields["ends_on"] < occurred_on:
-            raise InvalidField("ends_on", "must not be before occurred_on")
+            raise InvalidField("ends_on", "not_before_occurred_on")
         self._trigger(event_class(event_type), fields, recorded_by)
 
     def flag_inactivity(self, *, today: date, days: int) -> list[int]:
@@ -223,7 +223,7 @@ class Partnership(Aggregate):
 
     def acknowledge(self, flagged_version: int, *, note: str | None, recorded_by: str, today: date) -> None:
         if not self.is_reminder_open(flagged_version):
-            raise ReminderNotOpen(f"reminder {flagged_version} is not open")
+            raise ReminderNotOpen(flagged_version)
         self._trigger(
             self.ReminderAcknowledged,
             {"occurred_on": today, "flagged_version": flagged_version, "note": note, "reference": None},
@@ -250,16 +250,16 @@ class Partnership(Aggregate):
     @staticmethod
     def _check_retraction(facts: list[Fact], version: object) -> None:
         if not isinstance(version, int) or isinstance(version, bool):
-            raise InvalidField("retracts", "must be the version of an earlier event")
+            raise InvalidField("retracts", "not_a_version")
         target = next((f for f in facts if f.version == version), None)
         if target is None:
-            raise InvalidRetraction(f"there is no event {version} in this partnership")
+            raise InvalidRetraction("no_such_event", version=version)
         if target.type == rules.REGISTERED:
-            raise InvalidRetraction("the registration cannot be retracted")
+            raise InvalidRetraction("registration_not_retractable")
         if target.type == rules.RETRACTED:
-            raise InvalidRetraction("a retraction cannot be retracted")
+            raise InvalidRetraction("retraction_not_retractable")
         if version in rules.retracted_versions(facts):
-            raise InvalidRetraction(f"event {version} is already retracted")
+            raise InvalidRetraction("already_retracted", version=version)
 
     def _trigger(self, cls: type[Partnership.Event], fields: dict[str, Any], recorded_by: str) -> None:
         names = {f.name for f in dataclasses.fields(cls)} - {
@@ -270,7 +270,7 @@ class Partnership(Aggregate):
         }
         unknown = set(fields) - names
         if unknown:
-            raise InvalidField(sorted(unknown)[0], "unknown field")
+            raise InvalidField(sorted(unknown)[0], "unknown_field")
         kwargs = {name: fields.get(name) for name in names}
         self.trigger_event(cls, recorded_by=recorded_by, **kwargs)
 

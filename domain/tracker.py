@@ -60,7 +60,7 @@ class Tracker(Application):
         try:
             recordings = self.save(partnership)
         except RecordConflictError:
-            raise AlreadyExists(f"partnership {partnership.id} already exists") from None
+            raise AlreadyExists("partnership_exists", partnership_id=partnership.id) from None
         return Recorded(partnership.id, partnership.version, recordings[-1].notification.id)
 
     def record_event(
@@ -106,7 +106,7 @@ class Tracker(Application):
     def import_events(self, events: Iterable[Partnership.Event]) -> int:
         """Append already-recorded events (from an export) to an empty store, in one transaction."""
         if not self.is_empty():
-            raise AlreadyExists("the store is not empty: import needs an empty store")
+            raise AlreadyExists("store_not_empty")
         stored = [self.mapper.to_stored_event(e) for e in events]
         if stored:
             self.recorder.insert_events(stored)
@@ -150,11 +150,11 @@ def rebuild_event(
     try:
         cls = event_class(event_type)
     except KeyError:
-        raise InvalidField("type", f"unknown event type {event_type!r}") from None
+        raise InvalidField("type", "unknown_event_type", event_type=event_type) from None
     fields = {f.name: str(f.type) for f in dataclasses.fields(cls)}
     unknown = set(data) - set(fields)
     if unknown:
-        raise InvalidField("data", f"unknown fields {sorted(unknown)} for {event_type}")
+        raise InvalidField("data", "unknown_fields", fields=sorted(unknown), event_type=event_type)
     kwargs: dict[str, Any] = {n: None for n in fields}
     for name, value in data.items():
         if fields[name].startswith("date") and isinstance(value, str):
