@@ -10,31 +10,41 @@ from __future__ import annotations
 
 from typing import Any
 
+
+def N_(template: str) -> str:  # noqa: N802 - gettext's conventional no-op marker
+    """Mark ``template`` for the catalogues (``pybabel extract`` reads this file) and return it as it is."""
+    return template
+
+
 #: The English wording of every code; ``{name}`` placeholders are the error's parameters.
 #: The Babel catalogues translate these exact strings (they are the message ids).
 MESSAGES: dict[str, str] = {
     # InvalidField
-    "required": "is required",
-    "not_after_today": "must not be after today",
-    "not_before_occurred_on": "must not be before occurred_on",
-    "unknown_field": "unknown field",
-    "not_recordable": "cannot record {event_type!r} this way",
-    "not_a_version": "must be the version of an earlier event",
-    "unknown_event_type": "unknown event type {event_type!r}",
-    "unknown_fields": "unknown fields {fields} for {event_type}",
+    "required": N_("is required"),
+    "not_after_today": N_("must not be after today"),
+    "not_before_occurred_on": N_("must not be before occurred_on"),
+    "unknown_field": N_("unknown field"),
+    "not_recordable": N_("cannot record {event_type!r} this way"),
+    "not_a_version": N_("must be the version of an earlier event"),
+    "unknown_event_type": N_("unknown event type {event_type!r}"),
+    "unknown_fields": N_("unknown fields {fields} for {event_type}"),
+    "out_of_range": N_("must be between {low} and {high}"),
+    "not_one_of": N_("must be one of: {choices}"),
+    "local_party_required": N_("is required (no TRACKER_ORGANISATION is configured to stand in for it)"),
+    "not_a_business_date": N_("must be a date (YYYY-MM-DD), a month (YYYY-MM) or a year (YYYY)"),
     # refusals (409)
-    "not_allowed_in_status": "{event_type} is not allowed while the partnership is {status} (as of {as_of})",
-    "no_such_event": "there is no event {version} in this partnership",
-    "registration_not_retractable": "the registration cannot be retracted",
-    "retraction_not_retractable": "a retraction cannot be retracted",
-    "already_retracted": "event {version} is already retracted",
-    "stale_version": "stale version: expected {expected}, the partnership is at {actual}",
-    "partnership_exists": "partnership {partnership_id} already exists",
-    "store_not_empty": "the store is not empty: import needs an empty store",
-    "reminder_not_open": "reminder {reminder_id} is not open",
+    "not_allowed_in_status": N_("{event_type} is not allowed while the partnership is {status} (as of {as_of})"),
+    "no_such_event": N_("there is no event {version} in this partnership"),
+    "registration_not_retractable": N_("the registration cannot be retracted"),
+    "retraction_not_retractable": N_("a retraction cannot be retracted"),
+    "already_retracted": N_("event {version} is already retracted"),
+    "stale_version": N_("stale version: expected {expected}, the partnership is at {actual}"),
+    "partnership_exists": N_("partnership {partnership_id} already exists"),
+    "store_not_empty": N_("the store is not empty: import needs an empty store"),
+    "reminder_not_open": N_("reminder {reminder_id} is not open"),
     # not found (404)
-    "partnership_not_found": "partnership {partnership_id} not found",
-    "reminder_not_found": "reminder {reminder_id} not found",
+    "partnership_not_found": N_("partnership {partnership_id} not found"),
+    "reminder_not_found": N_("reminder {reminder_id} not found"),
 }
 
 

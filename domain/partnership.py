@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -19,9 +20,11 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from domain import rules
+from domain.dates import BusinessDate
 from domain.errors import InvalidField, InvalidRetraction, NotAllowedInStatus, ReminderNotOpen
+from domain.event_types import RECORDABLE, REGISTERED, event_type
 from domain.rules import Fact, State
-from domain.values import SYSTEM_USER
+from domain.values import MAX_INACTIVITY_DAYS, MIN_INACTIVITY_DAYS, RESOLUTION_PURPOSES, SYSTEM_USER
 
 #: Fields every event carries outside its ``data``.
 ENVELOPE_FIELDS = frozenset(
@@ -33,16 +36,54 @@ def snake_case(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
+def _upcast_dates(state: dict[str, Any], *fields: str) -> None:
+    """Version 1 stored business dates as ``date`` (days); they are :class:`BusinessDate` now, as given."""
+    for name in ("occurred_on", *fields):
+        if state.get(name) is not None:
+            state[name] = BusinessDate.of(state[name])
+
+
+def _upcast_adding(*new_fields: str, dates: tuple[str, ...] = ()) -> Any:
+    """An upcaster from version 1: dates as business dates, fields added since then as None (absent)."""
+
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        _upcast_dates(state, *dates)
+        for name in new_fields:
+            state.setdefault(name, None)
+
+    return staticmethod(upcast_v1_v2)
+
+
 class Partnership(Aggregate):
-    """A partnership between the county and one foreign partner."""
+    """A partnership between the local government and one foreign partner."""
+
+    #: 2: facts hold business dates (day, month or year) instead of days
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """Snapshots of version 1 remembered facts with ``date`` values."""
+        for fact in state.get("facts", []):
+            fact["occurred_on"] = BusinessDate.optional(fact["occurred_on"])
+            data = fact["data"]
+            for name in event_type(fact["type"]).date_fields:
+                if data.get(name) is not None:
+                    data[name] = BusinessDate.of(data[name])
 
     class Event(Aggregate.Event):
-        """Base of the partnership's events: what every recorded fact carries."""
+        """Base of the partnership's events: what every recorded fact carries.
 
-        occurred_on: date | None
+        Version 2 of every event: business dates are :class:`BusinessDate` (a day, a month or a
+        year, as given); version 1 stored days as ``date``, upcast on load.
+        """
+
+        occurred_on: BusinessDate | None
         recorded_by: str
         reference: str | None
         note: str | None
+
+        class_version = 2
+        upcast_v1_v2 = _upcast_adding()
 
         def apply(self, aggregate: Partnership) -> None:
             aggregate.remember(self)
@@ -56,6 +97,9 @@ class Partnership(Aggregate):
         description: str | None
         registered_on: date
 
+        class_version = 2
+        upcast_v1_v2 = _upcast_adding()
+
     class LetterOfIntentSigned(Event):
         signatories: list[str] | None
 
@@ -65,9 +109,13 @@ class Partnership(Aggregate):
         areas: list[str] | None
 
     class CouncilResolutionAdopted(Event):
-        resolution_number: str
+        #: absent in version 1, where every resolution read as ``establish`` (and still does)
+        purpose: str | None
+        resolution_number: str | None
         body: str | None
         areas: list[str] | None
+
+        upcast_v1_v2 = _upcast_adding("purpose")
 
     class SchoolJoined(Event):
         school_name: str
@@ -75,18 +123,25 @@ class Partnership(Aggregate):
         town: str | None
 
     class YouthExchangePlanned(Event):
-        planned_for: date
+        planned_for: BusinessDate
         description: str | None
 
+        upcast_v1_v2 = _upcast_adding(dates=("planned_for",))
+
     class YouthExchangeHeld(Event):
-        ends_on: date
-        participants: int
+        ends_on: BusinessDate | None
+        participants: int | None
         host_town: str | None
         schools: list[str] | None
+
+        upcast_v1_v2 = _upcast_adding(dates=("ends_on",))
 
     class ActivityHeld(Event):
         activity_kind: str
         title: str
+        ends_on: BusinessDate | None
+
+        upcast_v1_v2 = _upcast_adding("ends_on")
 
     class CooperationSuspended(Event):
         reason: str
@@ -96,6 +151,15 @@ class Partnership(Aggregate):
 
     class PartnershipTerminated(Event):
         reason: str
+        effective_on: BusinessDate | None
+
+        upcast_v1_v2 = _upcast_adding("effective_on")
+
+    class PartnerRenamed(Event):
+        partner_name: str
+
+    class InactivityPeriodSet(Event):
+        days: int | None
 
     class NoteAdded(Event):
         text: str
@@ -106,9 +170,11 @@ class Partnership(Aggregate):
 
     class InactivityFlagged(Event):
         kind: str
-        last_activity_on: date | None
-        planned_for: date | None
+        last_activity_on: BusinessDate | None
+        planned_for: BusinessDate | None
         plan_version: int | None
+
+        upcast_v1_v2 = _upcast_adding(dates=("last_activity_on", "planned_for"))
 
     class ReminderAcknowledged(Event):
         flagged_version: int
@@ -150,12 +216,15 @@ class Partnership(Aggregate):
         local_party: str,
         areas: list[str] | None = None,
         description: str | None = None,
-        occurred_on: date | None = None,
+        occurred_on: BusinessDate | None = None,
         reference: str | None = None,
         note: str | None = None,
     ) -> Partnership:
-        if occurred_on is not None and occurred_on > today:
+        occurred_on = _business_date("occurred_on", occurred_on)
+        if occurred_on is not None and occurred_on.first > today:
             raise InvalidField("occurred_on", "not_after_today")
+        if not local_party:
+            raise InvalidField("local_party", "required")
         return cls._create(
             cls.PartnershipRegistered,
             id=partnership_id,
@@ -172,25 +241,31 @@ class Partnership(Aggregate):
             recorded_by=recorded_by,
         )
 
-    def record(self, event_type: str, fields: dict[str, Any], *, recorded_by: str, today: date) -> None:
-        """Record an officer-reported event of ``event_type`` after checking the rules."""
-        from domain.event_types import RECORDABLE, event_class
-
-        if event_type not in RECORDABLE:
-            raise InvalidField("type", "not_recordable", event_type=event_type)
-        occurred_on = fields.get("occurred_on")
+    def record(self, event_type_name: str, fields: dict[str, Any], *, recorded_by: str, today: date) -> None:
+        """Record an officer-reported event after checking its fields and the rules (as of its own date)."""
+        if event_type_name not in RECORDABLE:
+            raise InvalidField("type", "not_recordable", event_type=event_type_name)
+        kind = event_type(event_type_name)
+        fields = dict(fields)
+        for name in ("occurred_on", *kind.date_fields):
+            fields[name] = _business_date(name, fields.get(name))
+        occurred_on = fields["occurred_on"]
         if occurred_on is None:
             raise InvalidField("occurred_on", "required")
-        if occurred_on > today:
-            raise InvalidField("occurred_on", "not_after_today")
+        for name in ("occurred_on", *kind.date_fields):
+            when = fields.get(name)
+            if when is not None and name not in kind.future_fields and when.first > today:
+                raise InvalidField(name, "not_after_today")
+            if when is not None and name != "occurred_on" and name not in kind.future_fields:
+                if when.last < occurred_on.first:
+                    raise InvalidField(name, "not_before_occurred_on")
+        _check_fields(event_type_name, fields)
         facts = self.fact_list()
-        if event_type == rules.RETRACTED:
+        if event_type_name == rules.RETRACTED:
             self._check_retraction(facts, fields.get("retracts"))
         else:
-            self._check_allowed(facts, event_type, occurred_on)
-        if event_type == "youth_exchange_held" and fields.get("ends_on") and fields["ends_on"] < occurred_on:
-            raise InvalidField("ends_on", "not_before_occurred_on")
-        self._trigger(event_class(event_type), fields, recorded_by)
+            self._check_allowed(facts, event_type_name, occurred_on)
+        self._trigger(EVENT_CLASSES[event_type_name], fields, recorded_by)
 
     def flag_inactivity(self, *, today: date, days: int) -> list[int]:
         """Flag this spell of inactivity and every overdue exchange plan, once each.
@@ -199,7 +274,7 @@ class Partnership(Aggregate):
         """
         state = self.state
         flagged = []
-        common = {"occurred_on": today, "reference": None, "note": None}
+        common = {"occurred_on": BusinessDate.of(today), "reference": None, "note": None}
         if rules.needs_inactivity_flag(state, today, days):
             self._trigger(
                 self.InactivityFlagged,
@@ -226,26 +301,25 @@ class Partnership(Aggregate):
             raise ReminderNotOpen(flagged_version)
         self._trigger(
             self.ReminderAcknowledged,
-            {"occurred_on": today, "flagged_version": flagged_version, "note": note, "reference": None},
+            {
+                "occurred_on": BusinessDate.of(today),
+                "flagged_version": flagged_version,
+                "note": note,
+                "reference": None,
+            },
             recorded_by,
         )
 
     def is_reminder_open(self, flagged_version: int) -> bool:
-        facts = self.fact_list()
-        gone = rules.retracted_versions(facts)
-        flags = {f.version for f in facts if f.type == "inactivity_flagged" and f.version not in gone}
-        acked = {
-            f.data["flagged_version"] for f in facts if f.type == "reminder_acknowledged" and f.version not in gone
-        }
-        return flagged_version in flags and flagged_version not in acked
+        return rules.open_reminder(self.fact_list(), flagged_version)
 
     # --- guards ---------------------------------------------------------------------------
 
     @staticmethod
-    def _check_allowed(facts: list[Fact], event_type: str, occurred_on: date) -> None:
-        state = rules.state_on(facts, occurred_on)
-        if not rules.allowed_in(event_type, state.status):
-            raise NotAllowedInStatus(event_type, state.status, occurred_on)
+    def _check_allowed(facts: list[Fact], event_type_name: str, occurred_on: BusinessDate) -> None:
+        state = rules.state_on(facts, occurred_on.first)
+        if not rules.allowed_in(event_type_name, state.status):
+            raise NotAllowedInStatus(event_type_name, state.status, occurred_on)
 
     @staticmethod
     def _check_retraction(facts: list[Fact], version: object) -> None:
@@ -254,7 +328,7 @@ class Partnership(Aggregate):
         target = next((f for f in facts if f.version == version), None)
         if target is None:
             raise InvalidRetraction("no_such_event", version=version)
-        if target.type == rules.REGISTERED:
+        if target.type == REGISTERED:
             raise InvalidRetraction("registration_not_retractable")
         if target.type == rules.RETRACTED:
             raise InvalidRetraction("retraction_not_retractable")
@@ -289,3 +363,50 @@ def event_data(event: Partnership.Event) -> dict[str, Any]:
         if value is not None:
             out[f.name] = value
     return out
+
+
+#: The event class of each type, derived from the nested classes (the type is the class name in snake_case).
+EVENT_CLASSES: dict[str, type[Partnership.Event]] = {
+    snake_case(cls.__name__): cls
+    for cls in vars(Partnership).values()
+    if isinstance(cls, type)
+    and issubclass(cls, Partnership.Event)
+    and cls.__name__ not in ("Event", "Created")  # the library's own bases
+}
+
+
+def event_class(event_type_name: str) -> type[Partnership.Event]:
+    return EVENT_CLASSES[event_type_name]
+
+
+def _business_date(name: str, value: Any) -> BusinessDate | None:
+    """A business date from what a caller passed (a ``BusinessDate``, a ``date`` or the text as given)."""
+    if value is None:
+        return None
+    try:
+        return BusinessDate.of(value)
+    except (ValueError, TypeError):
+        raise InvalidField(name, "not_a_business_date") from None
+
+
+def _check_fields(event_type_name: str, fields: Mapping[str, Any]) -> None:
+    """The checks on a type's own fields that no schema can be trusted to have made."""
+    if event_type_name == "council_resolution_adopted":
+        if not fields.get("purpose"):
+            raise InvalidField("purpose", "required")
+        if fields["purpose"] not in RESOLUTION_PURPOSES:
+            raise InvalidField("purpose", "not_one_of", choices=", ".join(RESOLUTION_PURPOSES))
+    if event_type_name == "inactivity_period_set" and fields.get("days") is not None:
+        days = fields["days"]
+        if (
+            isinstance(days, bool)
+            or not isinstance(days, int)
+            or not MIN_INACTIVITY_DAYS <= days <= MAX_INACTIVITY_DAYS
+        ):
+            raise InvalidField("days", "out_of_range", low=MIN_INACTIVITY_DAYS, high=MAX_INACTIVITY_DAYS)
+    if event_type_name == "partner_renamed" and not fields.get("partner_name"):
+        raise InvalidField("partner_name", "required")
+    if event_type_name == "youth_exchange_held" and fields.get("participants") is not None:
+        participants = fields["participants"]
+        if isinstance(participants, bool) or not isinstance(participants, int) or participants < 1:
+            raise InvalidField("participants", "out_of_range", low=1, high="∞")

@@ -2,7 +2,9 @@
 
 A *fact* is one recorded event reduced to what the rules need. The aggregate,
 the projections and the time-travel answers all fold facts with the functions
-below, so "current", "as of D" and "known at T" can never disagree.
+below, so "current", "as of D" and "known at T" can never disagree. What each
+event type may meet and leads to is read from one table,
+:data:`domain.event_types.EVENT_TYPES`.
 
 Nothing here reads a clock: ``today`` is always passed in.
 """
@@ -14,29 +16,63 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
-from domain.values import (
-    ACTIVE,
+from domain.dates import BusinessDate
+from domain.event_types import (
     ACTIVITY_TYPES,
-    INTENT,
     NON_EXISTENCE_TYPES,
-    PROPOSED,
-    SUSPENDED,
-    TERMINATED,
+    NOT_ALLOWED,
+    REGISTERED,
+    RETRACTED_TYPE,
+    Keep,
+    event_type,
 )
+from domain.values import ACTIVE, INTENT, PROPOSED, TERMINATED
 
-REGISTERED = "partnership_registered"
-RETRACTED = "event_retracted"
+RETRACTED = RETRACTED_TYPE
 
 
 @dataclass(frozen=True)
 class Fact:
-    """One event of a partnership, as the rules see it."""
+    """One event of a partnership, as the rules see it (business dates as :class:`BusinessDate`)."""
 
     version: int
     type: str
-    occurred_on: date | None
+    occurred_on: BusinessDate | None
     recorded_at: datetime
     data: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Facts are built from events, snapshots, view rows and exports: business dates may come as
+        # ``date`` (a day, as version 1 stored them) or text; they are BusinessDate from here on.
+        if self.occurred_on is not None and not isinstance(self.occurred_on, BusinessDate):
+            object.__setattr__(self, "occurred_on", BusinessDate.of(self.occurred_on))
+        names = [n for n in event_type(self.type).date_fields if self.data.get(n) is not None]
+        if any(not isinstance(self.data[n], BusinessDate) for n in names):
+            object.__setattr__(self, "data", {**self.data, **{n: BusinessDate.of(self.data[n]) for n in names}})
+
+    @property
+    def when(self) -> BusinessDate | None:
+        """Where the fact stands in business order: its ``occurred_on``, or the day it took effect (a notice)."""
+        effective = event_type(self.type).effective_field
+        if effective and self.data.get(effective) is not None:
+            return self.data[effective]
+        return self.occurred_on
+
+
+@dataclass(frozen=True)
+class Effect:
+    """What one event did to the status in the fold: before and after, or why nothing."""
+
+    status_before: str
+    status_after: str
+    #: why the status stayed (a code of :mod:`domain.event_types`), None when it changed
+    none: str | None = None
+
+    def as_dict(self) -> dict[str, str]:
+        """The contract's ``effect``: ``{"status_before", "status_after"}`` or ``{"none": why, "status"}``."""
+        if self.none is None:
+            return {"status_before": self.status_before, "status_after": self.status_after}
+        return {"none": self.none, "status": self.status_before}
 
 
 @dataclass(frozen=True)
@@ -44,70 +80,75 @@ class State:
     """A partnership's state: the fold of its facts."""
 
     status: str
-    status_since: date
-    areas: tuple[str, ...]
+    status_since: BusinessDate
+    partner_name: str
+    #: every name the partner has had, oldest first (for search)
+    names: tuple[str, ...] = ()
+    areas: tuple[str, ...] = ()
     schools: tuple[tuple[str, str, str | None], ...] = ()
-    last_activity_on: date | None = None
+    last_activity_on: BusinessDate | None = None
+    #: the partnership's own inactivity period (None: the register's default)
+    inactivity_days: int | None = None
     #: last_activity_on values of the inactivity spells already flagged
-    flagged_spells: frozenset[date | None] = frozenset()
+    flagged_spells: frozenset[BusinessDate | None] = frozenset()
     #: versions of youth_exchange_planned events already flagged as overdue
     flagged_plans: frozenset[int] = frozenset()
-    #: version -> (occurred_on, planned_for) of plans in effect
-    plans: tuple[tuple[int, date, date], ...] = ()
+    #: (version, occurred_on, planned_for) of plans in effect
+    plans: tuple[tuple[int, BusinessDate, BusinessDate], ...] = ()
     #: occurred_on of every youth exchange held
-    exchanges_held: tuple[date, ...] = ()
+    exchanges_held: tuple[BusinessDate, ...] = ()
+    #: resolution numbers and references, for search
+    references: tuple[str, ...] = ()
     applied: tuple[int, ...] = ()
+    #: version -> what the event did to the status, in this fold
+    effects: Mapping[int, Effect] = field(default_factory=dict)
 
 
-# --- which event may meet which status -------------------------------------------------
+# --- which event may meet which status, and what it leads to --------------------------------
 
 
-def allowed_in(event_type: str, status: str) -> bool:
-    """Whether an event of this type may be recorded against a partnership in ``status``."""
-    if event_type in (RETRACTED, "note_added"):
-        return True
-    if status == TERMINATED:
-        return False
-    if event_type == "cooperation_suspended":
-        return status in (INTENT, ACTIVE)
-    if event_type == "cooperation_resumed":
-        return status == SUSPENDED
-    return True
+def allowed_in(event_type_name: str, status: str) -> bool:
+    """Whether an event of this type may be recorded against (and take effect in) ``status``."""
+    return status in event_type(event_type_name).may_meet
 
 
-def _status_after(event_type: str, status: str) -> str:
-    if event_type == "letter_of_intent_signed":
-        return INTENT if status == PROPOSED else status
-    if event_type in ("agreement_signed", "council_resolution_adopted", "cooperation_resumed"):
-        return ACTIVE
-    if event_type == "cooperation_suspended":
-        return SUSPENDED
-    if event_type == "partnership_terminated":
-        return TERMINATED
-    return status
+def transition(fact_type: str, status: str, data: Mapping[str, Any]) -> Effect:
+    """The effect of an event of ``fact_type`` with ``data`` meeting ``status``."""
+    if not allowed_in(fact_type, status):
+        return Effect(status, status, NOT_ALLOWED)
+    outcome = event_type(fact_type).leads_to(status, data)
+    if isinstance(outcome, Keep):
+        return Effect(status, status, outcome.reason)
+    return Effect(status, outcome)
 
 
-def _merge_areas(current: tuple[str, ...], more: Iterable[str] | None) -> tuple[str, ...]:
+def _merge(current: tuple[str, ...], more: Iterable[str] | None) -> tuple[str, ...]:
     out = list(current)
-    for area in more or ():
-        if area not in out:
-            out.append(area)
+    for item in more or ():
+        if item and item not in out:
+            out.append(item)
     return tuple(out)
+
+
+def _later(a: BusinessDate | None, b: BusinessDate) -> BusinessDate:
+    """The later of two activity dates, by their last day (a month or a year counts to its end)."""
+    return b if a is None or b.last > a.last else a
 
 
 def apply_fact(state: State, fact: Fact) -> State:
     """The state after one fact; a fact not allowed in the state it meets changes nothing."""
-    if not allowed_in(fact.type, state.status):
-        return state
-    changes: dict[str, Any] = {"applied": (*state.applied, fact.version)}
-    new_status = _status_after(fact.type, state.status)
-    if new_status != state.status:
-        changes["status"] = new_status
-        changes["status_since"] = fact.occurred_on
+    effect = transition(fact.type, state.status, fact.data)
+    changes: dict[str, Any] = {"effects": {**state.effects, fact.version: effect}}
+    if effect.none == NOT_ALLOWED:
+        return replace(state, **changes)
+    changes["applied"] = (*state.applied, fact.version)
+    if effect.none is None:
+        changes["status"] = effect.status_after
+        changes["status_since"] = fact.when
     data = fact.data
     if fact.type in ("agreement_signed", "council_resolution_adopted"):
-        changes["areas"] = _merge_areas(state.areas, data.get("areas"))
-    elif fact.type == "school_joined":
+        changes["areas"] = _merge(state.areas, data.get("areas"))
+    if fact.type == "school_joined":
         school = (data["school_name"], data["side"], data.get("town"))
         if school not in state.schools:
             changes["schools"] = (*state.schools, school)
@@ -115,14 +156,21 @@ def apply_fact(state: State, fact: Fact) -> State:
         changes["plans"] = (*state.plans, (fact.version, fact.occurred_on, data["planned_for"]))
     elif fact.type == "youth_exchange_held":
         changes["exchanges_held"] = (*state.exchanges_held, fact.occurred_on)
+    elif fact.type == "partner_renamed":
+        changes["partner_name"] = data["partner_name"]
+        changes["names"] = _merge(state.names, [data["partner_name"]])
+    elif fact.type == "inactivity_period_set":
+        changes["inactivity_days"] = data.get("days")
     elif fact.type == "inactivity_flagged":
         if data.get("kind") == "exchange_overdue":
             changes["flagged_plans"] = state.flagged_plans | {data.get("plan_version")}
         else:
             changes["flagged_spells"] = state.flagged_spells | {data.get("last_activity_on")}
+    refs = [data.get("resolution_number"), data.get("reference")]
+    if any(refs):
+        changes["references"] = _merge(state.references, refs)
     if fact.type in ACTIVITY_TYPES and fact.occurred_on is not None:
-        if state.last_activity_on is None or fact.occurred_on > state.last_activity_on:
-            changes["last_activity_on"] = fact.occurred_on
+        changes["last_activity_on"] = _later(state.last_activity_on, fact.occurred_on)
     return replace(state, **changes)
 
 
@@ -134,12 +182,18 @@ def retracted_versions(facts: Iterable[Fact]) -> dict[int, Fact]:
     return {f.data["retracts"]: f for f in facts if f.type == RETRACTED}
 
 
+def sort_key(fact: Fact) -> tuple[date, int]:
+    """Business order: the first day of the fact's date (a month or a year counts from its first day), then version."""
+    when = fact.when
+    return (when.first if when is not None else date.min, fact.version)
+
+
 def business_order(facts: Iterable[Fact]) -> list[Fact]:
-    """Non-retracted facts after the registration, in business order (occurred_on, version)."""
+    """Non-retracted facts after the registration, in business order (date, then version)."""
     facts = list(facts)
     gone = retracted_versions(facts)
     rest = [f for f in facts if f.type not in (REGISTERED, RETRACTED) and f.version not in gone]
-    return sorted(rest, key=lambda f: (f.occurred_on or date.min, f.version))
+    return sorted(rest, key=sort_key)
 
 
 def registration(facts: Sequence[Fact]) -> Fact:
@@ -149,25 +203,34 @@ def registration(facts: Sequence[Fact]) -> Fact:
     raise ValueError("a partnership's facts must include its registration")
 
 
-def initial_state(reg: Fact) -> State:
+def initial_state(reg: Fact, exists: BusinessDate) -> State:
+    name = reg.data.get("partner_name", "")
     return State(
         status=PROPOSED,
-        status_since=reg.occurred_on or reg.data["registered_on"],
-        areas=_merge_areas((), reg.data.get("areas")),
+        status_since=exists,
+        partner_name=name,
+        names=(name,),
+        areas=_merge((), reg.data.get("areas")),
+        references=_merge((), [reg.data.get("reference")]),
         applied=(reg.version,),
     )
 
 
-def fold(facts: Sequence[Fact]) -> State:
-    """The partnership's state: its registration, then every non-retracted fact in business order."""
-    state = initial_state(registration(facts))
+def fold(facts: Sequence[Fact], *, exists: BusinessDate | None = None) -> State:
+    """The partnership's state: its registration, then every non-retracted fact in business order.
+
+    The status starts as ``proposed`` from the day the partnership exists in business time
+    (``exists``, when the caller folds only part of the history), so ``status_since`` is never
+    after the day asked about.
+    """
+    state = initial_state(registration(facts), exists or exists_from(facts))
     for fact in business_order(facts):
         state = apply_fact(state, fact)
     return state
 
 
-def exists_from(facts: Sequence[Fact]) -> date:
-    """The first day the partnership exists in business time."""
+def exists_from(facts: Sequence[Fact]) -> BusinessDate:
+    """The first day the partnership exists in business time (as the date that gives it)."""
     reg = registration(facts)
     gone = retracted_versions(facts)
     dates = [reg.occurred_on] if reg.occurred_on else []
@@ -179,7 +242,9 @@ def exists_from(facts: Sequence[Fact]) -> date:
         and f.version not in gone
         and f.occurred_on is not None
     ]
-    return min(dates) if dates else reg.data["registered_on"]
+    if not dates:
+        return BusinessDate.of(reg.data["registered_on"])
+    return min(dates, key=lambda d: (d.first, d.last))
 
 
 def known_at(facts: Iterable[Fact], moment: datetime | None) -> list[Fact]:
@@ -190,7 +255,7 @@ def known_at(facts: Iterable[Fact], moment: datetime | None) -> list[Fact]:
 
 
 def as_of(facts: Iterable[Fact], day: date | None) -> list[Fact]:
-    """The facts that happened on or before ``day``; retractions apply whenever they were made.
+    """The facts that happened on or before ``day`` (from their first day); retractions apply whenever made.
 
     A retraction says "this never happened", so it removes the retracted fact from
     every business date; what was known when is the job of :func:`known_at`.
@@ -198,45 +263,132 @@ def as_of(facts: Iterable[Fact], day: date | None) -> list[Fact]:
     facts = list(facts)
     if day is None:
         return facts
-    return [
-        f for f in facts if f.type in (REGISTERED, RETRACTED) or (f.occurred_on is not None and f.occurred_on <= day)
-    ]
+    return [f for f in facts if f.type in (REGISTERED, RETRACTED) or (f.when is not None and f.when.first <= day)]
 
 
 def state_on(facts: Sequence[Fact], day: date) -> State:
     """The state the rules check a new event against: everything that happened on or before ``day``."""
-    return fold(as_of(facts, day))
+    return fold(as_of(facts, day), exists=exists_from(facts))
+
+
+def approximate_on(facts: Sequence[Fact], day: date) -> bool:
+    """Whether the answer for ``day`` rests on a month or a year that ``day`` falls inside (before its end)."""
+    gone = retracted_versions(facts)
+    for f in facts:
+        if f.version in gone or f.type in NON_EXISTENCE_TYPES:
+            continue
+        when = f.when
+        if when is not None and when.uncertain_on(day):
+            return True
+    return False
+
+
+# --- effects, and entries a back-dated one made ineffective --------------------------------------
+
+
+def effects(facts: Sequence[Fact]) -> dict[int, Effect]:
+    """What each event did to the status, as the fold of the whole history applies it now.
+
+    A retracted entry keeps nothing (``none: retracted``); a retraction's effect is the status
+    before it and after it (the fold of what was recorded before it, with and without it).
+    """
+    state = fold(facts)
+    out = dict(state.effects)
+    gone = retracted_versions(facts)
+    for f in facts:
+        if f.version in gone:
+            out[f.version] = Effect(state.status, state.status, "retracted")
+        elif f.type == RETRACTED:
+            before = fold([g for g in facts if g.version < f.version]).status
+            after = fold([g for g in facts if g.version <= f.version]).status
+            out[f.version] = Effect(before, after) if before != after else Effect(before, after, "keeps_status")
+        elif f.type == REGISTERED:
+            out[f.version] = Effect(PROPOSED, PROPOSED, "keeps_status")
+    return out
+
+
+def _lost(then: Effect, now: Effect) -> bool:
+    """Whether an entry lost its effect: it changed the status and no longer does, or it was allowed and is not."""
+    return (then.none is None and now.none is not None) or (then.none != NOT_ALLOWED and now.none == NOT_ALLOWED)
+
+
+def made_ineffective(facts: Sequence[Fact]) -> dict[int, int]:
+    """Entries that took effect when recorded but no longer do, each with the later-recorded entry that did it.
+
+    An entry is judged by the fold of what was known right after it was recorded. Only an entry recorded
+    later and dated no later than it (a back-dated one), or a later retraction, can change the state it
+    meets, so only those are tried, in the order they were recorded.
+    """
+    now = fold(facts).effects
+    by_version = sorted(facts, key=lambda f: f.version)
+    out: dict[int, int] = {}
+    for f in by_version:
+        if f.version not in now or now[f.version].none is None:
+            continue
+        then = fold([g for g in by_version if g.version <= f.version]).effects.get(f.version)
+        if then is None or not _lost(then, now[f.version]):
+            continue
+        key = sort_key(f)
+        for g in by_version:
+            if g.version <= f.version or not (g.type == RETRACTED or sort_key(g)[0] <= key[0]):
+                continue
+            effect = fold([h for h in by_version if h.version <= g.version]).effects.get(f.version)
+            if effect is None or _lost(then, effect):
+                out[f.version] = g.version
+                break
+    return out
+
+
+def effect_of_recording(facts: Sequence[Fact], version: int) -> tuple[Effect, list[int]]:
+    """What recording the fact at ``version`` does: its effect, and the entries it makes ineffective."""
+    before = effects([f for f in facts if f.version != version])
+    after = effects(facts)
+    newly = [
+        v
+        for v, effect in after.items()
+        if v != version and effect.none == NOT_ALLOWED and v in before and before[v].none != NOT_ALLOWED
+    ]
+    return after[version], sorted(newly)
 
 
 # --- inactivity --------------------------------------------------------------------------
 
 
+def period(state: State, default_days: int) -> int:
+    """The days of silence after which this partnership counts as inactive."""
+    return state.inactivity_days or default_days
+
+
 def is_inactive(state: State, today: date, days: int) -> bool:
-    """Open (intent or active) and no activity for more than ``days`` days before ``today``."""
+    """Open (intent or active) and no activity for more than its period (``days`` by default) before ``today``."""
     if state.status not in (INTENT, ACTIVE) or state.last_activity_on is None:
         return False
-    return (today - state.last_activity_on).days > days
+    return (today - state.last_activity_on.last).days > period(state, days)
 
 
 def needs_inactivity_flag(state: State, today: date, days: int) -> bool:
     """Inactive, and this spell of inactivity has not been flagged yet."""
-    return is_inactive(state, today, days) and state.last_activity_on not in state.flagged_spells
+    return is_inactive(state, today, days) and not spell_flagged(state)
 
 
-def pending_plans(state: State) -> list[tuple[int, date]]:
+def pending_plans(state: State) -> list[tuple[int, BusinessDate]]:
     """Plans (version, planned_for) not yet flagged and with no exchange held since the plan."""
     if state.status == TERMINATED:
         return []
     return [
         (version, planned_for)
         for version, planned_on, planned_for in state.plans
-        if version not in state.flagged_plans and not any(held >= planned_on for held in state.exchanges_held)
+        if version not in state.flagged_plans and not _held_since(state, planned_on)
     ]
 
 
-def overdue_plans(state: State, today: date) -> list[tuple[int, date]]:
-    """Pending plans whose date has passed (before ``today``)."""
-    return [(version, planned_for) for version, planned_for in pending_plans(state) if planned_for < today]
+def _held_since(state: State, planned_on: BusinessDate) -> bool:
+    return any(held.last >= planned_on.first for held in state.exchanges_held)
+
+
+def overdue_plans(state: State, today: date) -> list[tuple[int, BusinessDate]]:
+    """Pending plans whose date has wholly passed (its last day before ``today``)."""
+    return [(version, planned_for) for version, planned_for in pending_plans(state) if planned_for.last < today]
 
 
 def spell_flagged(state: State) -> bool:
@@ -244,5 +396,71 @@ def spell_flagged(state: State) -> bool:
     return state.last_activity_on in state.flagged_spells
 
 
-def as_fact(version: int, type_: str, occurred_on: date | None, recorded_at: datetime, data: Mapping[str, Any]) -> Fact:
-    return Fact(version=version, type=type_, occurred_on=occurred_on, recorded_at=recorded_at, data=dict(data))
+# --- reminders ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """A reminder opened by the inactivity job's flag, and what became of it."""
+
+    flag: Fact
+    acknowledgement: Fact | None = None
+    #: the activity (or the exchange held) that ended what the reminder was about
+    closed_by: Fact | None = None
+
+    @property
+    def kind(self) -> str:
+        return self.flag.data["kind"]
+
+    @property
+    def is_open(self) -> bool:
+        return self.acknowledgement is None and self.closed_by is None
+
+
+def reminders(facts: Sequence[Fact]) -> list[Reminder]:
+    """Every reminder of the partnership (flags not retracted), oldest first.
+
+    A reminder about a spell of inactivity closes by itself once activity dated after the
+    spell's last activity is recorded; one about an overdue exchange once an exchange held
+    since the plan is recorded (or the plan is retracted). A manager acknowledges one that stays.
+    """
+    gone = retracted_versions(facts)
+    live = [f for f in facts if f.version not in gone]
+    acks = {f.data["flagged_version"]: f for f in live if f.type == "reminder_acknowledged"}
+    out = []
+    for flag in live:
+        if flag.type != "inactivity_flagged":
+            continue
+        closed_by = None
+        if flag.data.get("kind") == "exchange_overdue":
+            plan = next((f for f in facts if f.version == flag.data.get("plan_version")), None)
+            if plan is not None and plan.version in gone:
+                closed_by = gone[plan.version]
+            elif plan is not None:
+                closed_by = next(
+                    (
+                        f
+                        for f in live
+                        if f.type == "youth_exchange_held" and f.occurred_on and f.occurred_on.last >= plan.when.first
+                    ),
+                    None,
+                )
+        else:
+            spell = flag.data.get("last_activity_on")
+            closed_by = next(
+                (
+                    f
+                    for f in live
+                    if f.type in ACTIVITY_TYPES
+                    and f.occurred_on is not None
+                    and (spell is None or f.occurred_on.last > spell.last)
+                ),
+                None,
+            )
+        out.append(Reminder(flag, acks.get(flag.version), closed_by))
+    return out
+
+
+def open_reminder(facts: Sequence[Fact], flagged_version: int) -> bool:
+    """Whether the flag at ``flagged_version`` opened a reminder that is still open."""
+    return any(r.flag.version == flagged_version and r.is_open for r in reminders(facts))

@@ -15,10 +15,11 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import JSONTranscoder, RecordConflictError
 from eventsourcing.utils import get_topic
 
+from domain.dates import BusinessDate
 from domain.errors import AlreadyExists, InvalidField, PartnershipNotFound, StaleVersion
-from domain.event_types import event_class
-from domain.partnership import Partnership
-from domain.transcodings import DateAsISO
+from domain.event_types import event_type as type_spec
+from domain.partnership import Partnership, event_class
+from domain.transcodings import BusinessDateAsText, DateAsISO
 
 T = TypeVar("T")
 
@@ -45,6 +46,7 @@ class Tracker(Application):
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())
+        transcoder.register(BusinessDateAsText())
 
     # --- commands ----------------------------------------------------------------------
 
@@ -79,6 +81,26 @@ class Tracker(Application):
             expected_version,
             lambda p: p.record(event_type, dict(fields), recorded_by=recorded_by, today=today),
         )
+
+    def preview_event(
+        self,
+        partnership_id: UUID,
+        event_type: str,
+        fields: Mapping[str, Any],
+        *,
+        recorded_by: str,
+        today: date,
+        expected_version: int | None = None,
+    ) -> tuple[Partnership, Partnership.Event]:
+        """What recording would append (the same checks, the same refusals), without appending it.
+
+        Returns the partnership with the event applied, and the event.
+        """
+        partnership = self.get_partnership(partnership_id)
+        if expected_version is not None and partnership.version != expected_version:
+            raise StaleVersion(expected_version, partnership.version)
+        partnership.record(event_type, dict(fields), recorded_by=recorded_by, today=today)
+        return partnership, partnership.collect_events()[-1]
 
     def flag_inactivity(self, partnership_id: UUID, *, today: date, days: int) -> Recorded | None:
         """Flag the partnership's current spell of inactivity and overdue plans, each once."""
@@ -141,7 +163,7 @@ def rebuild_event(
     partnership_id: UUID,
     version: int,
     event_type: str,
-    occurred_on: date | None,
+    occurred_on: BusinessDate | None,
     recorded_at: datetime,
     recorded_by: str,
     data: Mapping[str, Any],
@@ -156,8 +178,11 @@ def rebuild_event(
     if unknown:
         raise InvalidField("data", "unknown_fields", fields=sorted(unknown), event_type=event_type)
     kwargs: dict[str, Any] = {n: None for n in fields}
+    dates = type_spec(event_type).date_fields
     for name, value in data.items():
-        if fields[name].startswith("date") and isinstance(value, str):
+        if name in dates and isinstance(value, str):
+            value = BusinessDate.parse(value)
+        elif name == "registered_on" and isinstance(value, str):
             value = date.fromisoformat(value)
         kwargs[name] = value
     kwargs.update(

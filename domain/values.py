@@ -26,9 +26,29 @@ AREAS: tuple[str, ...] = (
     "social",
     "local_government",
     "health",
+    "civil_protection",
+    "science",
+    "transport",
+    "humanitarian_aid",
     "other",
 )
-AGREEMENT_KINDS: tuple[str, ...] = ("partnership", "cooperation", "school_cooperation", "other")
+AGREEMENT_KINDS: tuple[str, ...] = (
+    "partnership",
+    "cooperation",
+    "friendship",
+    "protocol",
+    "school_cooperation",
+    "other",
+)
+RESOLUTION_PURPOSES: tuple[str, ...] = (
+    "establish",
+    "authorise_signing",
+    "amend",
+    "suspend",
+    "resume",
+    "terminate",
+    "other",
+)
 SIDES: tuple[str, ...] = ("local", "partner")
 ACTIVITY_KINDS: tuple[str, ...] = (
     "conference",
@@ -36,6 +56,7 @@ ACTIVITY_KINDS: tuple[str, ...] = (
     "visit",
     "cultural_event",
     "sports_event",
+    "aid_delivery",
     "other",
 )
 REMINDER_KINDS: tuple[str, ...] = ("inactive", "exchange_overdue")
@@ -47,25 +68,7 @@ SUSPENDED = "suspended"
 TERMINATED = "terminated"
 STATUSES: tuple[str, ...] = (PROPOSED, INTENT, ACTIVE, SUSPENDED, TERMINATED)
 
-#: Event types that count as activity for the inactivity rules.
-ACTIVITY_TYPES: frozenset[str] = frozenset(
-    {
-        "letter_of_intent_signed",
-        "agreement_signed",
-        "council_resolution_adopted",
-        "school_joined",
-        "youth_exchange_held",
-        "activity_held",
-        "cooperation_resumed",
-    }
-)
-
-#: Event types that do not make a partnership exist in business time.
-NON_EXISTENCE_TYPES: frozenset[str] = frozenset(
-    {"event_retracted", "note_added", "inactivity_flagged", "reminder_acknowledged"}
-)
-
-#: Event types only the system writes (never through the generic record door).
-SYSTEM_TYPES: frozenset[str] = frozenset({"partnership_registered", "inactivity_flagged", "reminder_acknowledged"})
+#: The bounds of a partnership's own inactivity period (``inactivity_period_set``), in days.
+MIN_INACTIVITY_DAYS, MAX_INACTIVITY_DAYS = 30, 3650
 
 SYSTEM_USER = "system"

@@ -13,9 +13,10 @@ from uuid import uuid4
 import pytest
 
 from domain import rules
+from domain.dates import BusinessDate
+from domain.event_types import ACTIVITY_TYPES
 from domain.partnership import Partnership
 from domain.rules import Fact
-from domain.values import ACTIVITY_TYPES
 
 RECORDED = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
 
@@ -23,7 +24,7 @@ RECORDED = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
 DATA: dict[str, dict[str, Any]] = {
     "letter_of_intent_signed": {},
     "agreement_signed": {"agreement_kind": "partnership"},
-    "council_resolution_adopted": {"resolution_number": "XXI/150/2009"},
+    "council_resolution_adopted": {"purpose": "establish", "resolution_number": "XXI/150/2009"},
     "school_joined": {"school_name": "Liceum im. Kopernika", "side": "local"},
     "youth_exchange_planned": {"planned_for": date(2031, 7, 1)},
     "youth_exchange_held": {"ends_on": date(2031, 7, 10), "participants": 20},
@@ -38,17 +39,26 @@ DATA: dict[str, dict[str, Any]] = {
 
 
 def d(text: str) -> date:
+    """A calendar day (the job's ``today``)."""
     return date.fromisoformat(text)
 
 
+def bd(text: str) -> BusinessDate:
+    """A business date as given: a day, a month or a year."""
+    return BusinessDate.parse(text)
+
+
 def facts_of(*events: tuple) -> list[Fact]:
-    """The registration (version 1, on 2000-01-01), then each (type, occurred_on[, data]) as versions 2, 3, ..."""
+    """The registration (version 1, on 2000-01-01), then each (type, occurred_on[, data]) as versions 2, 3, ...
+
+    ``occurred_on`` is the text as given: a day, a month or a year.
+    """
     facts = [
         Fact(1, "partnership_registered", d("2000-01-01"), RECORDED, {"registered_on": d("2026-11-26"), "areas": []})
     ]
     for i, (type_, on, *rest) in enumerate(events):
         data = {**DATA.get(type_, {}), **(rest[0] if rest else {})}
-        facts.append(Fact(i + 2, type_, d(on), RECORDED + timedelta(minutes=i + 1), data))
+        facts.append(Fact(i + 2, type_, on, RECORDED + timedelta(minutes=i + 1), data))
     return facts
 
 
@@ -61,11 +71,11 @@ def retraction(version: int, on: str = "2026-11-01") -> tuple:
 
 
 def flag(last_activity_on: str, on: str) -> tuple:
-    return ("inactivity_flagged", on, {"kind": "inactive", "last_activity_on": d(last_activity_on)})
+    return ("inactivity_flagged", on, {"kind": "inactive", "last_activity_on": bd(last_activity_on)})
 
 
 def plan(on: str, planned_for: str) -> tuple:
-    return ("youth_exchange_planned", on, {"planned_for": d(planned_for)})
+    return ("youth_exchange_planned", on, {"planned_for": bd(planned_for)})
 
 
 def held(on: str) -> tuple:
@@ -76,7 +86,7 @@ def plan_flag(plan_version: int, planned_for: str, on: str) -> tuple:
     return (
         "inactivity_flagged",
         on,
-        {"kind": "exchange_overdue", "plan_version": plan_version, "planned_for": d(planned_for)},
+        {"kind": "exchange_overdue", "plan_version": plan_version, "planned_for": bd(planned_for)},
     )
 
 
@@ -156,7 +166,7 @@ def test_inactive_only_more_than_n_days_after_the_last_activity(
 ) -> None:
     """Exactly N days of silence is not inactive, N + 1 days is."""
     s = state(("agreement_signed", "2000-06-01"), ("activity_held", last))
-    assert s.last_activity_on == d(last)
+    assert s.last_activity_on == bd(last)
     assert rules.is_inactive(s, d(today), days) is inactive
     assert rules.needs_inactivity_flag(s, d(today), days) is inactive
 
@@ -174,7 +184,7 @@ def _recent(event_type: str) -> list[tuple]:
 def test_each_activity_type_counts(event_type: str) -> None:
     """Each of the contract's seven activity types moves last_activity_on and ends the silence."""
     s = state(*_recent(event_type))
-    assert s.last_activity_on == d("2026-06-01")
+    assert s.last_activity_on == bd("2026-06-01")
     assert not rules.is_inactive(s, d("2026-11-26"), 365)
 
 
@@ -210,21 +220,21 @@ def test_the_activity_types_are_the_contracts_seven() -> None:
 def test_non_activity_types_do_not_count(event: tuple) -> None:
     """A note, a plan, a flag or an acknowledgement does not end the silence."""
     s = state(("agreement_signed", "2010-01-01"), event)
-    assert s.last_activity_on == d("2010-01-01")
+    assert s.last_activity_on == bd("2010-01-01")
     assert rules.is_inactive(s, d("2026-11-26"), 365) is (s.status == "active")
 
 
 def test_retracted_activity_is_ignored() -> None:
     """A retracted activity counts as if it never happened: last_activity_on falls back to the one before."""
     s = state(("agreement_signed", "2010-01-01"), ("activity_held", "2026-06-01"), retraction(3))
-    assert s.last_activity_on == d("2010-01-01")
+    assert s.last_activity_on == bd("2010-01-01")
     assert rules.is_inactive(s, d("2026-11-26"), 365)
 
 
 def test_last_activity_is_the_latest_business_date_not_the_last_recorded() -> None:
     """History entered late (an older activity recorded after a newer one) does not move last_activity_on back."""
     s = state(("agreement_signed", "2026-06-01"), ("activity_held", "2012-01-01"))
-    assert s.last_activity_on == d("2026-06-01")
+    assert s.last_activity_on == bd("2026-06-01")
     assert not rules.is_inactive(s, d("2026-11-26"), 365)
 
 
@@ -301,7 +311,7 @@ def test_a_spell_is_flagged_once(events: list[tuple], today: str, needs: bool) -
 def test_a_plan_is_overdue_only_after_its_day(today: str, overdue: bool) -> None:
     """planned_for today is not overdue yet; the day after it is."""
     s = state(("agreement_signed", "2026-01-01"), plan("2026-01-10", "2026-06-01"))
-    assert rules.overdue_plans(s, d(today)) == ([(3, d("2026-06-01"))] if overdue else [])
+    assert rules.overdue_plans(s, d(today)) == ([(3, bd("2026-06-01"))] if overdue else [])
 
 
 @pytest.mark.parametrize(
@@ -325,16 +335,16 @@ def test_a_retracted_exchange_does_not_satisfy_and_a_retracted_plan_is_not_chase
     """Retracting the exchange leaves the plan overdue; retracting the plan leaves nothing to chase."""
     base = [("agreement_signed", "2025-01-01"), plan("2026-01-10", "2026-06-01"), held("2026-06-01")]
     assert rules.overdue_plans(state(*base), d("2026-11-26")) == []
-    assert rules.overdue_plans(state(*base, retraction(4)), d("2026-11-26")) == [(3, d("2026-06-01"))]
+    assert rules.overdue_plans(state(*base, retraction(4)), d("2026-11-26")) == [(3, bd("2026-06-01"))]
     assert rules.overdue_plans(state(*base[:2], retraction(3)), d("2026-11-26")) == []
 
 
 def test_each_plan_is_flagged_once_and_separately() -> None:
     """A plan flagged as overdue is done; another plan of the same partnership is flagged on its own."""
     events = [("agreement_signed", "2025-01-01"), plan("2026-01-10", "2026-06-01"), plan("2026-01-11", "2026-07-01")]
-    assert rules.overdue_plans(state(*events), d("2026-11-26")) == [(3, d("2026-06-01")), (4, d("2026-07-01"))]
+    assert rules.overdue_plans(state(*events), d("2026-11-26")) == [(3, bd("2026-06-01")), (4, bd("2026-07-01"))]
     flagged_first = [*events, plan_flag(3, "2026-06-01", "2026-06-02")]
-    assert rules.overdue_plans(state(*flagged_first), d("2026-11-26")) == [(4, d("2026-07-01"))]
+    assert rules.overdue_plans(state(*flagged_first), d("2026-11-26")) == [(4, bd("2026-07-01"))]
     both = [*flagged_first, plan_flag(4, "2026-07-01", "2026-07-02")]
     assert rules.overdue_plans(state(*both), d("2026-11-26")) == []
 
@@ -347,7 +357,7 @@ def test_an_exchange_satisfies_every_plan_made_on_or_before_it() -> None:
         held("2025-05-20"),
         plan("2025-09-01", "2026-06-01"),
     )
-    assert rules.overdue_plans(s, d("2026-11-26")) == [(5, d("2026-06-01"))]
+    assert rules.overdue_plans(s, d("2026-11-26")) == [(5, bd("2026-06-01"))]
 
 
 def test_a_terminated_partnerships_plans_are_not_overdue() -> None:
@@ -361,7 +371,7 @@ def test_a_terminated_partnerships_plans_are_not_overdue() -> None:
 def test_an_inactivity_flag_does_not_settle_a_plan() -> None:
     """Flagging the spell of inactivity leaves an overdue plan to be flagged on its own."""
     s = state(("agreement_signed", "2020-01-01"), plan("2020-02-01", "2020-06-01"), flag("2020-01-01", "2021-01-02"))
-    assert rules.overdue_plans(s, d("2026-11-26")) == [(3, d("2020-06-01"))]
+    assert rules.overdue_plans(s, d("2026-11-26")) == [(3, bd("2020-06-01"))]
 
 
 # --- the aggregate records what the rules say, once ---------------------------------------------------------
@@ -375,11 +385,11 @@ def _partnership(*events: tuple[str, str, dict[str, Any]]) -> Partnership:
         partner_name="Gmina Testowa",
         partner_country="DE",
         partner_kind="municipality",
-        local_party="Powiat Piaseczyński",
+        local_party="Gmina Przykładowa",
         occurred_on=d("2010-01-01"),
     )
     for type_, on, fields in events:
-        p.record(type_, {"occurred_on": d(on), **fields}, recorded_by="ala", today=d("2026-11-26"))
+        p.record(type_, {"occurred_on": on, **fields}, recorded_by="ala", today=d("2026-11-26"))
     return p
 
 
@@ -391,15 +401,15 @@ def test_flag_inactivity_records_a_spell_once_and_an_overdue_plan_once() -> None
     """flag_inactivity writes one inactive flag per spell and one exchange_overdue flag per plan, then nothing."""
     p = _partnership(
         ("agreement_signed", "2020-01-01", {"agreement_kind": "partnership"}),
-        ("youth_exchange_planned", "2020-02-01", {"planned_for": d("2020-06-01")}),
+        ("youth_exchange_planned", "2020-02-01", {"planned_for": "2020-06-01"}),
     )
     versions = p.flag_inactivity(today=d("2026-11-26"), days=365)
     assert versions == [4, 5]
     assert _flags(p) == [
-        {"kind": "inactive", "last_activity_on": d("2020-01-01")},
-        {"kind": "exchange_overdue", "planned_for": d("2020-06-01"), "plan_version": 3},
+        {"kind": "inactive", "last_activity_on": bd("2020-01-01")},
+        {"kind": "exchange_overdue", "planned_for": bd("2020-06-01"), "plan_version": 3},
     ]
-    assert all(f.occurred_on == d("2026-11-26") for f in p.fact_list() if f.type == "inactivity_flagged")
+    assert all(f.occurred_on == bd("2026-11-26") for f in p.fact_list() if f.type == "inactivity_flagged")
     assert p.flag_inactivity(today=d("2026-11-26"), days=365) == []
     assert p.flag_inactivity(today=d("2027-11-26"), days=365) == []
     assert len(_flags(p)) == 2
@@ -417,7 +427,7 @@ def test_flag_inactivity_after_new_activity_flags_the_new_spell() -> None:
     )
     assert p.flag_inactivity(today=d("2023-03-01"), days=365) == []  # exactly 365 days
     assert p.flag_inactivity(today=d("2023-03-02"), days=365) == [5]
-    assert [f["last_activity_on"] for f in _flags(p)] == [d("2020-01-01"), d("2022-03-01")]
+    assert [f["last_activity_on"] for f in _flags(p)] == [bd("2020-01-01"), bd("2022-03-01")]
 
 
 @pytest.mark.parametrize("final", ["cooperation_suspended", "partnership_terminated"])
@@ -434,3 +444,82 @@ def test_a_threshold_longer_than_the_calendar_is_never_inactive() -> None:
     """With N larger than the days since year 1, nothing is inactive (and nothing crashes)."""
     s = state(("agreement_signed", "2010-01-01"))
     assert rules.is_inactive(s, d("2026-11-26"), 1_000_000) is False
+
+
+# --- a month or a year counts to its last day -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("last", "today", "inactive"),
+    [
+        ("2019", "2020-06-01", False),  # a "2019" activity may have been in December 2019
+        ("2019", "2020-12-30", False),  # 365 days after 31 December 2019 (2020 is a leap year)
+        ("2019", "2020-12-31", True),  # 366 days
+        ("2021", "2022-12-31", False),  # 365 days after 31 December 2021
+        ("2021", "2023-01-01", True),
+        ("2019-01-01", "2020-01-02", True),  # the same year as a day: inactive a year earlier
+        ("2024-02", "2025-02-28", False),  # 29 February 2024 + 365 days
+        ("2024-02", "2025-03-01", True),
+        ("2023-11", "2024-11-29", False),  # 30 November 2023 + 365 days (29 February between)
+        ("2023-11", "2024-11-30", True),
+    ],
+)
+def test_a_year_or_month_of_last_activity_counts_to_its_last_day(last: str, today: str, inactive: bool) -> None:
+    """Activity known only as "2019" counts as on 31 December 2019: the silence is measured from the period's end,
+    so nothing nags a partnership because its record is imprecise."""
+    s = state(("agreement_signed", "2000-06-01"), ("activity_held", last))
+    assert s.last_activity_on == bd(last)
+    assert rules.is_inactive(s, d(today), 365) is inactive
+    assert rules.needs_inactivity_flag(s, d(today), 365) is inactive
+
+
+def test_flag_inactivity_flags_a_year_only_spell_once_under_the_date_as_given() -> None:
+    """The flag of a spell whose last activity is "2019" carries "2019" (nothing invents a day), once."""
+    p = _partnership(("agreement_signed", "2019", {"agreement_kind": "partnership"}))
+    assert p.flag_inactivity(today=d("2020-12-30"), days=365) == []
+    assert p.flag_inactivity(today=d("2020-12-31"), days=365) == [3]
+    assert _flags(p) == [{"kind": "inactive", "last_activity_on": bd("2019")}]
+    assert _flags(p)[0]["last_activity_on"].isoformat() == "2019"
+    assert p.flag_inactivity(today=d("2022-01-01"), days=365) == []
+
+
+# --- the partnership's own period ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("events", "today", "inactive"),
+    [
+        ([("inactivity_period_set", "2020-02-01", {"days": 1095})], "2022-06-01", False),
+        ([("inactivity_period_set", "2020-02-01", {"days": 1095})], "2022-12-31", False),  # 1095 days
+        ([("inactivity_period_set", "2020-02-01", {"days": 1095})], "2023-01-01", True),
+        ([("inactivity_period_set", "2020-02-01", {"days": 30})], "2020-01-31", False),
+        ([("inactivity_period_set", "2020-02-01", {"days": 30})], "2020-02-01", True),
+        (
+            [
+                ("inactivity_period_set", "2020-02-01", {"days": 1095}),
+                ("inactivity_period_set", "2020-03-01", {"days": None}),
+            ],
+            "2021-01-01",
+            True,
+        ),
+        ([("inactivity_period_set", "2020-02-01", {"days": 1095}), retraction(3)], "2021-01-01", True),
+    ],
+    ids=["3y-early", "3y-exactly", "3y-after", "30d-exactly", "30d-after", "reset-to-default", "retracted"],
+)
+def test_the_partnerships_own_period_decides(events: list[tuple], today: str, inactive: bool) -> None:
+    """With its own period (inactivity_period_set) a partnership is inactive only after more than that many
+    days; null or a retraction returns it to the register's default (365 here)."""
+    s = state(("agreement_signed", "2020-01-01"), *events)
+    assert rules.is_inactive(s, d(today), 365) is inactive
+    assert rules.needs_inactivity_flag(s, d(today), 365) is inactive
+
+
+def test_flag_inactivity_follows_the_partnerships_own_period() -> None:
+    """A partnership that meets every three years is not flagged by the yearly default, only after three years."""
+    p = _partnership(
+        ("agreement_signed", "2020-01-01", {"agreement_kind": "partnership"}),
+        ("inactivity_period_set", "2020-01-02", {"days": 1095}),
+    )
+    assert p.flag_inactivity(today=d("2021-06-01"), days=365) == []
+    assert p.flag_inactivity(today=d("2022-12-31"), days=365) == []
+    assert p.flag_inactivity(today=d("2023-01-01"), days=365) == [4]
