@@ -4,18 +4,18 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 5000
 STAMP  := $(VENV)/.installed
-PO     := $(wildcard application/translations/*/LC_MESSAGES/messages.po)
 
 .PHONY: run test bench lint format clean venv
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml $(PO)
+# The message catalogues need no step here: a built package carries them compiled (setup.py), and the app
+# compiles any that are missing or older than their .po at start (application/i18n.py).
+$(STAMP): pyproject.toml setup.py
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed"'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --disable-pip-version-check --upgrade pip
 	$(BIN)/pip install -q --disable-pip-version-check -e '.[dev]'
-	$(BIN)/pybabel --quiet compile -d application/translations -f
 	touch $(STAMP)
 
 run: venv

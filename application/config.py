@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from infrastructure.database import POSTGRES_SCHEMES, Database
+from projections import inline
 
 
 class ConfigError(ValueError):
@@ -29,6 +30,8 @@ class Config:
     base_url: str = "http://127.0.0.1:5000"
     #: a fixed "today" (tests, `--today`); None means the office's calendar
     fixed_today: date | None = None
+    #: the local government whose register this is (TRACKER_ORGANISATION): default local_party, report issuer
+    organisation: str | None = None
     #: create tables on start (off for workers of a shared PostgreSQL database)
     create_tables: bool = True
     extra: Mapping[str, Any] = field(default_factory=dict)
@@ -51,8 +54,14 @@ class Config:
         return self.fixed_today or datetime.now(self.tz).date()
 
     def eventsourcing_env(self) -> dict[str, str]:
-        """The environment the ``eventsourcing`` library reads, built from our one setting."""
-        return self.store.eventsourcing_env()
+        """The environment the ``eventsourcing`` library reads, built from our one setting.
+
+        On SQLite the read models are written in the same transaction as the events (``projections.inline``).
+        """
+        env = self.store.eventsourcing_env()
+        if not self.is_postgres:
+            env["APPLICATION_RECORDER_TOPIC"] = inline.TOPIC
+        return env
 
     def secret_key_file(self) -> Path | None:
         return None if self.is_postgres else self.store.sibling("secret_key")
@@ -61,14 +70,14 @@ class Config:
 def load_config(environ: Mapping[str, str] | None = None) -> Config:
     """Read the ``TRACKER_*`` variables (``os.environ`` by default); refuse bad values by name."""
     env = os.environ if environ is None else environ
-    days_text = env.get("TRACKER_INACTIVITY_DAYS", "365")
+    days_text = env.get("TRACKER_INACTIVITY_DAYS", str(Config.inactivity_days))
     try:
         days = int(days_text)
     except ValueError:
         raise ConfigError(f"TRACKER_INACTIVITY_DAYS must be a whole number of days, not {days_text!r}") from None
     if days < 1:
         raise ConfigError("TRACKER_INACTIVITY_DAYS must be at least 1")
-    timezone = env.get("TRACKER_TIMEZONE", "Europe/Warsaw")
+    timezone = env.get("TRACKER_TIMEZONE", Config.timezone)
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
@@ -76,15 +85,16 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
     smtp = env.get("TRACKER_SMTP_URL") or None
     if smtp and not smtp.startswith(("smtp://", "smtps://")):
         raise ConfigError(f"TRACKER_SMTP_URL must start with smtp:// or smtps://, not {smtp!r}")
-    database = env.get("TRACKER_DATABASE") or "events.db"
+    database = env.get("TRACKER_DATABASE") or Config.database
     return Config(
         database=database,
         secret_key=env.get("TRACKER_SECRET_KEY") or None,
         inactivity_days=days,
         smtp_url=smtp,
-        mail_from=env.get("TRACKER_MAIL_FROM") or "tracker@localhost",
+        mail_from=env.get("TRACKER_MAIL_FROM") or Config.mail_from,
         timezone=timezone,
-        base_url=env.get("TRACKER_BASE_URL") or "http://127.0.0.1:5000",
+        base_url=env.get("TRACKER_BASE_URL") or Config.base_url,
+        organisation=(env.get("TRACKER_ORGANISATION") or "").strip() or None,
         # On a shared PostgreSQL database the tables are created once, by `tracker db init`:
         # the library's concurrent creation races when several workers start together.
         create_tables=not database.startswith(POSTGRES_SCHEMES),

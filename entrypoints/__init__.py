@@ -1,0 +1,1 @@
+"""The processes: the ``tracker`` command (``cli``) and the scheduler; thin, they call the application layer."""

@@ -14,6 +14,7 @@ import click
 from application import timeparse
 from application.config import Config, ConfigError, load_config
 from application.services import Services, StoreNotInitialised, build_services
+from application.vocabulary import DEFAULT_LANGUAGE, LANGUAGES
 from domain.errors import DomainError
 
 
@@ -230,7 +231,7 @@ def scheduler() -> None:
         config = load_config()
     except ConfigError as e:
         raise CliError(str(e)) from None
-    code = run(config, echo=lambda line: click.echo(line, err=line.startswith("another")))
+    code = run(config, echo=click.echo, warn=lambda line: click.echo(line, err=True))
     sys.exit(code)
 
 
@@ -373,7 +374,7 @@ def import_(file: str) -> None:
 @main.command()
 @click.option("--as-of", "as_of_text", required=True, help="The business day the report describes (YYYY-MM-DD).")
 @click.option("--known-at", "known_at_text", default=None, help="Only what was recorded by then (ISO date-time).")
-@click.option("--lang", type=click.Choice(["pl", "en"]), default="pl", show_default=True)
+@click.option("--lang", type=click.Choice(LANGUAGES), default=DEFAULT_LANGUAGE, show_default=True)
 @click.option("--output", type=click.Path(dir_okay=False), default=None, help="Write to FILE instead of stdout.")
 def report(as_of_text: str, known_at_text: str | None, lang: str, output: str | None) -> None:
     """Write the council report (partners by country, status, schools, the year's activity) as HTML."""

@@ -69,11 +69,14 @@ def make_scheduler(config: Config) -> BlockingScheduler:
     return scheduler
 
 
-def run(config: Config, echo: Callable[[str], None] = print) -> int:
-    """Run the scheduler until SIGTERM/SIGINT; returns 0, or 1 when another scheduler holds the lock."""
+def run(config: Config, echo: Callable[[str], None] = print, warn: Callable[[str], None] | None = None) -> int:
+    """Run the scheduler until SIGTERM/SIGINT; returns 0, or 1 when another scheduler holds the lock.
+
+    ``echo`` says what it does; ``warn`` (``echo`` unless given) says why it will not run.
+    """
     with held(config.store, "scheduler") as got:
         if not got:
-            echo("another tracker scheduler is already running; exiting")
+            (warn or echo)("another tracker scheduler is already running; exiting")
             return 1
         scheduler = make_scheduler(config)
         stopping = False

@@ -72,8 +72,6 @@ class Database:
             return {
                 **env,
                 "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-                # the read models are written in the same transaction as the events (projections.inline)
-                "APPLICATION_RECORDER_TOPIC": "projections.inline:InlineSQLiteRecorder",
                 "SQLITE_DBNAME": str(self.path),
                 "SQLITE_LOCK_TIMEOUT": "30",
             }

@@ -25,9 +25,6 @@ from projections.projection import Projection
 
 log = logging.getLogger(__name__)
 
-#: The recorder's topic, for the library's ``APPLICATION_RECORDER_TOPIC`` setting.
-TOPIC = "projections.inline:InlineSQLiteRecorder"
-
 
 class InlineSQLiteRecorder(SQLiteApplicationRecorder):
     """Appends events and, when a projection is attached, its read models in the same transaction."""
@@ -41,6 +38,10 @@ class InlineSQLiteRecorder(SQLiteApplicationRecorder):
         if self.projection is not None and ids:
             apply_inline(self.projection, c.sqlite_cursor, stored_events, ids)
         return ids
+
+
+#: The recorder's topic, for the library's ``APPLICATION_RECORDER_TOPIC`` setting (``Config.eventsourcing_env``).
+TOPIC = f"{__name__}:{InlineSQLiteRecorder.__qualname__}"
 
 
 def attach(projection: Projection) -> bool:

@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
+from domain.dates import BusinessDate
 from domain.partnership import Partnership, event_data, event_type_of
 
 GENESIS_HASH = "0" * 64
@@ -41,7 +42,7 @@ def jsonable(value: Any) -> Any:
     """Plain JSON values: dates and datetimes as ISO strings, UUIDs as strings."""
     if isinstance(value, datetime):
         return value.isoformat()
-    if isinstance(value, date):
+    if isinstance(value, date | BusinessDate):
         return value.isoformat()
     if isinstance(value, UUID):
         return str(value)
@@ -74,11 +75,3 @@ def canonical(entry: Mapping[str, Any]) -> str:
 
 def chain_hash(previous_hash: str, content: str) -> str:
     return hashlib.sha256((previous_hash + content).encode("utf-8")).hexdigest()
-
-
-def chain(entries: Iterable[Mapping[str, Any]], previous_hash: str = GENESIS_HASH) -> Iterator[tuple[str, str]]:
-    """(content, hash) for each entry, chained from ``previous_hash``."""
-    for entry in entries:
-        content = canonical(entry)
-        previous_hash = chain_hash(previous_hash, content)
-        yield content, previous_hash

@@ -1,4 +1,6 @@
-"""The web layer: composition root, API, CLI, jobs. Nothing imports ``web``."""
+"""The Flask app only: ``create_app()``, the JSON API, the HTML UI, auth, schemas, OpenAPI.
+
+Only the entry points import ``web``; nothing outside it imports Flask (``tests/test_architecture.py``)."""
 
 from __future__ import annotations
 

@@ -10,6 +10,7 @@ from flask import current_app, g, request, session
 
 from application.users import User
 from web.errors import ApiError
+from web.messages import request_message
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -44,9 +45,9 @@ def requires(*roles: str) -> Callable[[F], F]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             user = current_user()
             if user is None:
-                raise ApiError(401, "authentication required: send Authorization: Bearer TOKEN")
+                raise ApiError(401, "unauthorised")
             if not user.may(*roles):
-                raise ApiError(403, f"the role {user.role!r} may not do this")
+                raise ApiError(403, request_message("forbidden", role=user.role))
             return view(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]

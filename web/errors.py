@@ -1,4 +1,6 @@
-"""The one place where refusals become HTTP answers: ``{"error", "fields"}`` with the contract's status."""
+"""The one place where refusals become HTTP answers: ``{"error", "code", "fields", "field_codes"}`` with the
+contract's status. ``error`` and ``fields`` are the English texts; ``code`` and ``field_codes`` the stable codes
+(web/messages.py, domain/errors.py) the UI translates and a client may rely on."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from flask import Flask, Response, jsonify, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
+from application.vocabulary import Message, domain_message
 from domain.errors import (
     Conflict,
     DomainError,
@@ -16,38 +19,35 @@ from domain.errors import (
     PartnershipNotFound,
     ReminderNotFound,
 )
+from web.messages import field_message, field_messages, http_code, request_message
 
 
 class ApiError(Exception):
-    """A refusal raised by a view: status, message and optional per-field messages."""
+    """A refusal raised by a view: its status, its message (a code of web/messages.py or the domain's, by
+    name, or a :class:`Message` with parameters) and the messages of the fields it names."""
 
-    def __init__(self, status: int, message: str, fields: dict[str, list[str]] | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, status: int, message: Message | str, fields: dict[str, list[Message]] | None = None) -> None:
         self.status = status
-        self.message = message
+        self.message = message if isinstance(message, Message) else request_message(message)
         self.fields = fields or {}
+        super().__init__(str(self.message))
+
+    @property
+    def code(self) -> str:
+        return self.message.code
 
 
-def flatten_messages(messages: Any, prefix: str = "") -> list[str]:
-    """Nested marshmallow messages as a flat list of strings (``"0: Not a valid string."``)."""
-    if isinstance(messages, str):
-        return [f"{prefix}{messages}"]
-    if isinstance(messages, dict):
-        return [m for k, v in messages.items() for m in flatten_messages(v, f"{prefix}{k}: ")]
-    return [m for item in messages or [] for m in flatten_messages(item, prefix)]
+def invalid_query(name: str, code: str, **params: Any) -> ApiError:
+    """422 naming one query parameter, with its message by code."""
+    return ApiError(422, "invalid_query", {name: [field_message(code, **params)]})
 
 
-def field_errors(messages: Any) -> dict[str, list[str]]:
-    """marshmallow's messages as ``{field: [message, ...]}`` (nested errors flattened)."""
-    if not isinstance(messages, dict):
-        return {"_schema": flatten_messages(messages)}
-    return {str(k): flatten_messages(v) for k, v in messages.items()}
-
-
-def error_response(status: int, message: str, fields: dict[str, list[str]] | None = None) -> Response:
-    body: dict[str, Any] = {"error": message}
+def error_response(status: int, message: str, code: str, fields: dict[str, list[Message]] | None = None) -> Response:
+    """The contract's error shape, with the codes: ``{"error", "code", "fields"?, "field_codes"?}``."""
+    body: dict[str, Any] = {"error": message, "code": code}
     if fields:
-        body["fields"] = fields
+        body["fields"] = {name: [str(m) for m in messages] for name, messages in fields.items()}
+        body["field_codes"] = {name: [m.code for m in messages] for name, messages in fields.items()}
     response = jsonify(body)
     response.status_code = status
     return response
@@ -58,20 +58,20 @@ def to_api_error(error: Exception) -> ApiError:
     if isinstance(error, ApiError):
         return error
     if isinstance(error, ValidationError):
-        return ApiError(422, "invalid input", field_errors(error.messages))
+        return ApiError(422, "invalid_input", field_messages(error.messages))
     if isinstance(error, InvalidField):
-        return ApiError(422, "invalid input", {error.field: [error.message]})
+        return ApiError(422, "invalid_input", {error.field: [domain_message(error)]})
     if isinstance(error, PartnershipNotFound | ReminderNotFound):
-        return ApiError(404, str(error))
+        return ApiError(404, domain_message(error))
     if isinstance(error, Conflict):
-        return ApiError(409, str(error))
+        return ApiError(409, domain_message(error))
     if isinstance(error, DomainError):
-        return ApiError(422, str(error))
+        return ApiError(422, domain_message(error))
     raise error
 
 
 #: Renders a refusal outside the API as an HTML page: (status, message or None) -> response.
-HtmlErrorPage = Callable[[int, str | None], Any]
+HtmlErrorPage = Callable[[int, Message | None], Any]
 
 
 def register_error_handlers(app: Flask, html: HtmlErrorPage | None = None) -> None:
@@ -87,13 +87,14 @@ def register_error_handlers(app: Flask, html: HtmlErrorPage | None = None) -> No
         api_error = to_api_error(error)
         if html is not None and not is_api():
             return html(api_error.status, api_error.message)
-        return error_response(api_error.status, api_error.message, api_error.fields)
+        return error_response(api_error.status, str(api_error.message), api_error.code, api_error.fields)
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> Any:
         if not is_api():
             return html(error.code or 500, None) if html is not None else error
-        response = error_response(error.code or 500, error.description or error.name)
+        status = error.code or 500
+        response = error_response(status, error.description or error.name, http_code(status))
         if error.code == 405 and getattr(error, "valid_methods", None):
             response.headers["Allow"] = ", ".join(error.valid_methods)
         return response

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -26,7 +27,12 @@ EVENT_FIELDS: dict[str, dict[str, Any]] = {
         "parties": ["Powiat Piaseczyński", "Bar"],
         "areas": ["sport"],
     },
-    "council_resolution_adopted": {"resolution_number": "XXV/4/09", "body": "Rada Powiatu", "areas": ["culture"]},
+    "council_resolution_adopted": {
+        "purpose": "establish",
+        "resolution_number": "XXV/4/09",
+        "body": "Rada Powiatu",
+        "areas": ["culture"],
+    },
     "school_joined": {"school_name": "Liceum im. Mikołaja Kopernika", "side": "local", "town": "Piaseczno"},
     "youth_exchange_planned": {"planned_for": "2030-07-01", "description": "Summer camp"},
     "youth_exchange_held": {"ends_on": "2012-07-10", "participants": 24, "host_town": "Bar", "schools": ["LO Bar"]},
@@ -88,20 +94,30 @@ def health_position(client: FlaskClient) -> int:
     return response.get_json()["position"]
 
 
+#: A stable code: lower-case words joined by underscores (docs/api.md lists them).
+CODE = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
+
+
 def assert_error(response: TestResponse, status: int, *field_names: str) -> dict[str, Any]:
-    """The contract's error: that status, JSON ``{"error": str, "fields"?: {name: [str]}}`` naming the fields."""
+    """The contract's error: that status, JSON ``{"error": str, "code": str, "fields"?: {name: [str]},
+    "field_codes"?: {name: [code]}}`` naming the fields, with a code for each field's message."""
     assert response.status_code == status, (response.status_code, response.get_data(as_text=True))
     assert response.mimetype == "application/json"
     body = response.get_json()
     assert isinstance(body, dict)
-    assert set(body) <= {"error", "fields"}, body
+    assert set(body) <= {"error", "code", "fields", "field_codes"}, body
     assert isinstance(body["error"], str) and body["error"]
+    assert isinstance(body.get("code"), str) and CODE.fullmatch(body["code"]), body
     fields = body.get("fields", {})
     assert isinstance(fields, dict)
     for name, messages in fields.items():
         assert isinstance(name, str)
         assert isinstance(messages, list) and messages, (name, messages)
         assert all(isinstance(m, str) and m for m in messages), (name, messages)
+    codes = body.get("field_codes", {})
+    assert ("fields" in body) == ("field_codes" in body), body
+    assert {name: len(c) for name, c in codes.items()} == {name: len(m) for name, m in fields.items()}, body
+    assert all(isinstance(c, str) and CODE.fullmatch(c) for c in sum(codes.values(), [])), body
     for name in field_names:
         assert name in fields, f"{name!r} not named in {body}"
     return body

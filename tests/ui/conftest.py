@@ -1,7 +1,7 @@
 """Fixtures of the web UI tests: users with passwords, signed-in test clients per role, a partnership.
 
-The store, app and services come from ``tests/conftest.py``. The translations are compiled here when the
-``.mo`` files are missing or older than the ``.po`` files, so a fresh checkout tests the Polish pages.
+The store, app and services come from ``tests/conftest.py``. The app compiles the message catalogues when
+the ``.mo`` files are missing or older than the ``.po`` files, so a fresh checkout tests the Polish pages.
 """
 
 from __future__ import annotations
@@ -15,12 +15,7 @@ from flask.testing import FlaskClient
 
 from application.services import Services
 
-from .helpers import PASSWORD, USERS, compile_translations, login, record, register
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _translations_compiled() -> None:
-    compile_translations()
+from .helpers import PASSWORD, USERS, login, record, register
 
 
 @pytest.fixture
@@ -49,7 +44,14 @@ def signed_in(app: Flask, users: dict[str, str]) -> Callable[..., FlaskClient]:
 def bar(services: Services) -> str:
     """Bar, Montenegro: a resolution in 2009, an agreement in 2010, a school on each side, suspended in 2019."""
     pid = register(services, "Miasto Bar", "ME", occurred_on=date(2009, 3, 27))
-    record(services, pid, "council_resolution_adopted", date(2009, 3, 27), resolution_number="XXV/4/09")
+    record(
+        services,
+        pid,
+        "council_resolution_adopted",
+        date(2009, 3, 27),
+        purpose="establish",
+        resolution_number="XXV/4/09",
+    )
     record(services, pid, "agreement_signed", date(2010, 5, 14), agreement_kind="partnership", reference="OR.1.2010")
     record(services, pid, "school_joined", date(2011, 9, 1), school_name="Liceum im. Kopernika", side="local")
     record(services, pid, "school_joined", date(2011, 9, 2), school_name="Gimnazija Niko Rolović", side="partner")

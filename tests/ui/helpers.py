@@ -9,27 +9,11 @@ from uuid import UUID
 
 from flask.testing import FlaskClient
 
-from application.i18n import TRANSLATIONS
 from application.services import Services
 
 PASSWORD = "correct-horse-42"
 USERS = {"officer": "ala", "auditor": "ewa", "manager": "jan", "admin": "root"}
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def compile_translations() -> None:
-    """Compile each ``.po`` whose ``.mo`` is missing or older (``make`` does the same with pybabel)."""
-    from babel.messages.mofile import write_mo
-    from babel.messages.pofile import read_po
-
-    for po in TRANSLATIONS.glob("*/LC_MESSAGES/messages.po"):
-        mo = po.with_suffix(".mo")
-        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
-            continue
-        with po.open("rb") as f:
-            catalog = read_po(f)
-        with mo.open("wb") as f:
-            write_mo(f, catalog, use_fuzzy=True)
 
 
 def csrf_token(html: str) -> str:

@@ -21,7 +21,6 @@ from projections import queries
 from web import create_app
 
 from .browser import CHROMIUM, LAUNCH_ARGS, served
-from .helpers import compile_translations
 
 OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
@@ -56,7 +55,6 @@ def prepare(folder: Path):  # noqa: ANN201 - the Services
 def main(out: Path = OUT) -> None:
     from playwright.sync_api import sync_playwright
 
-    compile_translations()
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="tracker-shots-") as folder:
         services, bar = prepare(Path(folder))

@@ -102,7 +102,10 @@ def visit(browser: Any, base_url: str, axe: str) -> Iterator[Any]:
 DAY_OF_EVENTS: list[tuple[str, dict[str, Any]]] = [
     ("letter_of_intent_signed", {"occurred_on": "2015-02-01", "signatories": "Starosta\nBurmistrz"}),
     ("agreement_signed", {"occurred_on": "2015-06-01", "agreement_kind": "partnership", "areas": ["sport"]}),
-    ("council_resolution_adopted", {"occurred_on": "2015-06-20", "resolution_number": "XII/3/15"}),
+    (
+        "council_resolution_adopted",
+        {"occurred_on": "2015-06-20", "purpose": "establish", "resolution_number": "XII/3/15"},
+    ),
     ("school_joined", {"occurred_on": "2016-09-01", "school_name": "LO nr 1", "side": "local", "town": "Piaseczno"}),
     ("youth_exchange_planned", {"occurred_on": "2017-01-10", "planned_for": "2017-07-01"}),
     ("youth_exchange_held", {"occurred_on": "2017-07-01", "ends_on": "2017-07-08", "participants": "30"}),

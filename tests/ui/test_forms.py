@@ -28,8 +28,14 @@ TYPED: dict[str, tuple[dict[str, object], dict[str, object]]] = {
         {"agreement_kind": "partnership", "parties": ["Powiat Piaseczyński", "Bar"], "areas": ["sport", "culture"]},
     ),
     "council_resolution_adopted": (
-        {"resolution_number": "XXV/4/09", "body": "Rada Powiatu", "reference": "", "note": "   "},
-        {"resolution_number": "XXV/4/09", "body": "Rada Powiatu"},
+        {
+            "purpose": "establish",
+            "resolution_number": "XXV/4/09",
+            "body": "Rada Powiatu",
+            "reference": "",
+            "note": "   ",
+        },
+        {"purpose": "establish", "resolution_number": "XXV/4/09", "body": "Rada Powiatu"},
     ),
     "school_joined": (
         {"school_name": "LO im. Kopernika", "side": "local", "town": "Piaseczno"},

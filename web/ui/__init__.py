@@ -17,8 +17,9 @@ from flask_babel import Babel
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from application.i18n import TRANSLATIONS
+from application.i18n import compiled_translations
 from web.auth import current_user
+from web.messages import request_message
 from web.ui import vocab
 from web.ui.common import error_page, login_redirect, may
 from web.ui.i18n import LANGUAGE_NAMES, LANGUAGES, country_name, day, language, moment, select_locale, time_tag
@@ -46,7 +47,7 @@ def init_ui(app: Flask) -> None:
 
     services = app.extensions["tracker"]
     app.config.setdefault("BABEL_DEFAULT_LOCALE", "pl")
-    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(compiled_translations()))
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", services.config.timezone)
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # a form left open for hours still posts
     Babel(app, locale_selector=select_locale)
@@ -95,7 +96,7 @@ def init_ui(app: Flask) -> None:
     def _csrf_refused(error: CSRFError) -> Any:
         if request.path.startswith("/api/"):  # pragma: no cover - the API is exempt
             return error
-        return error_page(400, "csrf")
+        return error_page(400, request_message("csrf"))
 
 
 def _here_without_lang(req: Request | None = None) -> str:

@@ -10,8 +10,9 @@ from application.export import FORMATS, MEDIA_TYPES, export_chunks
 from projections import queries
 from projections.audit import parse_digest
 from web.auth import AUDITORS
+from web.messages import field_message
 from web.ui.common import role_required, services
-from web.ui.i18n import translate_message
+from web.ui.i18n import say
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
@@ -51,8 +52,8 @@ def verify() -> Any:
     digest = request.form.get("digest", "").strip()
     try:
         kept = parse_digest(digest) if digest else None
-    except ValueError as e:
-        return render_log(digest=digest, errors={"digest": [translate_message(str(e))]})
+    except ValueError:
+        return render_log(digest=digest, errors={"digest": [say(field_message("not_a_digest"))]})
     return render_log(report=s.verify(kept), digest=digest)
 
 

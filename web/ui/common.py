@@ -10,9 +10,11 @@ from urllib.parse import urlsplit
 from flask import current_app, redirect, render_template, request, url_for
 
 from application.services import Services
+from application.vocabulary import Message
 from web.auth import current_user
 from web.errors import ApiError
-from web.ui.i18n import translate_message
+from web.messages import request_message
+from web.ui.i18n import say
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -44,7 +46,7 @@ def role_required(*roles: str) -> Callable[[F], F]:
             if user is None:
                 return login_redirect()
             if not user.may(*roles):
-                raise ApiError(403, f"the role {user.role!r} may not do this")
+                raise ApiError(403, request_message("forbidden", role=user.role))
             return view(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]
@@ -58,6 +60,6 @@ def may(*roles: str) -> bool:
     return bool(user and user.may(*roles))
 
 
-def error_page(status: int, message: str | None = None) -> tuple[str, int]:
+def error_page(status: int, message: Message | None = None) -> tuple[str, int]:
     """The HTML page of a refusal, in the page's language."""
-    return render_template("error.html", status=status, message=translate_message(message) if message else None), status
+    return render_template("error.html", status=status, message=say(message) if message else None), status

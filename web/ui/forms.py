@@ -17,7 +17,7 @@ from werkzeug.datastructures import MultiDict
 
 from web.errors import ApiError, to_api_error
 from web.schemas import CountryField, IsoDate, Text
-from web.ui.i18n import translate_message
+from web.ui.i18n import say
 from web.ui.vocab import FIELD_HINTS, FIELD_LABELS
 
 #: Text fields at least this long get a textarea.
@@ -131,13 +131,13 @@ class Form:
         api_error: ApiError = to_api_error(error)
         shown = {f.name for f in self.inputs}
         for name, messages in api_error.fields.items():
-            said = [translate_message(m) for m in messages]
+            said = [say(m) for m in messages]
             if name in shown:
                 self.errors.setdefault(name, []).extend(said)
             else:
                 self.problems.extend(said)
         if not api_error.fields:
-            self.problems.append(translate_message(api_error.message))
+            self.problems.append(say(api_error.message))
         return api_error.status
 
     def value(self, name: str) -> Any:

@@ -1,4 +1,4 @@
-"""Languages: which one a request gets, names of countries, dates, and the refusals' messages in it.
+"""Languages: which one a request gets, names of countries, dates, and messages (by their codes) in it.
 
 Polish is the default; ``?lang=`` wins, then the cookie the language switch sets, then the best
 match of the browser's ``Accept-Language``.
@@ -6,21 +6,17 @@ match of the browser's ``Accept-Language``.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
 from babel import Locale
 from flask import request
-from flask_babel import format_date, format_datetime, get_locale
-from flask_babel import gettext as _
+from flask_babel import format_date, format_datetime, get_locale, get_translations
 from markupsafe import Markup
 
+from application.vocabulary import DEFAULT_LANGUAGE, LANGUAGES, Message, Words
 from web.schemas import COUNTRY_CODES
 
-LANGUAGES: tuple[str, ...] = ("pl", "en")
-DEFAULT_LANGUAGE = "pl"
 LANGUAGE_COOKIE = "lang"
 #: Each language's name in itself (the switch shows them so, whatever the page's language).
 LANGUAGE_NAMES = {"pl": "Polski", "en": "English"}
@@ -99,77 +95,14 @@ def time_tag(value: date | datetime | str | None, fmt: str = "medium") -> Markup
     return Markup('<time datetime="{}">{}</time>').format(iso, text)
 
 
-# --- refusals in the page's language ------------------------------------------------------------
-
-#: The English messages of the schemas and the domain, and how to say them (regex -> gettext call).
-_MESSAGES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
-    (re.compile(r"Missing data for required field\.|is required|Field may not be null\."), lambda m: _("Required.")),
-    (re.compile(r"Not a valid date\.|Must be a date, YYYY-MM-DD\."), lambda m: _("Give a date as YYYY-MM-DD.")),
-    (re.compile(r"Not a valid integer\.|Must be an integer.*"), lambda m: _("Give a whole number.")),
-    (re.compile(r"Not a valid (string|list|boolean)\."), lambda m: _("This value is not valid.")),
-    (re.compile(r"Must be one of: .*"), lambda m: _("Choose one of the options.")),
-    (
-        re.compile(r"Longer than maximum length (?P<n>[0-9]+)\."),
-        lambda m: _("At most %(n)s characters.", n=m["n"]),
-    ),
-    (re.compile(r"Shorter than minimum length [0-9]+\."), lambda m: _("Required.")),
-    (re.compile(r"Must not contain control characters\."), lambda m: _("Must not contain control characters.")),
-    (
-        re.compile(r"Must be greater than or equal to (?P<lo>[0-9]+) and less than or equal to (?P<hi>[0-9]+)\."),
-        lambda m: _("Give a number from %(lo)s to %(hi)s.", lo=m["lo"], hi=m["hi"]),
-    ),
-    (re.compile(r"Must be an ISO 3166-1 alpha-2 country code.*"), lambda m: _("Choose a country from the list.")),
-    (
-        re.compile(r"[Mm]ust not be before occurred_on\.?"),
-        lambda m: _("Must not be before the day it began."),
-    ),
-    (re.compile(r"must not be after today"), lambda m: _("Must not be after today.")),
-    (re.compile(r"must be the version of an earlier event"), lambda m: _("Must be an earlier entry.")),
-    (re.compile(r"unknown field|Unknown field\."), lambda m: _("This field is not expected here.")),
-    (
-        re.compile(
-            r"(?P<type>[a-z_]+) is not allowed while the partnership is (?P<status>[a-z]+) \(as of (?P<d>[-0-9]+)\)"
-        ),
-        lambda m: _(
-            "“%(event)s” is not allowed while the partnership is “%(status)s” (as of %(day)s).",
-            event=_label("EVENT_TYPE_LABELS", m["type"]),
-            status=_label("STATUS_LABELS", m["status"]),
-            day=day(m["d"]),
-        ),
-    ),
-    (re.compile(r"there is no event [0-9]+ in this partnership"), lambda m: _("There is no such entry.")),
-    (re.compile(r"the registration cannot be retracted"), lambda m: _("The registration cannot be retracted.")),
-    (re.compile(r"a retraction cannot be retracted"), lambda m: _("A retraction cannot be retracted.")),
-    (re.compile(r"event [0-9]+ is already retracted"), lambda m: _("This entry is already retracted.")),
-    (re.compile(r"reminder .* is not open"), lambda m: _("This reminder has already been acknowledged.")),
-    (re.compile(r"stale version.*"), lambda m: _("Someone else has just changed this partnership. Try again.")),
-    (re.compile(r"partnership .* not found.*"), lambda m: _("There is no such partnership.")),
-    (re.compile(r"reminder .* not found"), lambda m: _("There is no such reminder.")),
-    (re.compile(r"the role .* may not do this"), lambda m: _("Your role may not do this.")),
-    (re.compile(r"authentication required.*"), lambda m: _("Please sign in.")),
-    (re.compile(r"Must be an ISO 8601 date-time.*"), lambda m: _("Give a date and time.")),
-    (re.compile(r"[Aa] digest looks like POSITION:HASH.*"), lambda m: _("A digest looks like POSITION:HASH.")),
-    (
-        re.compile(r"csrf"),
-        lambda m: _("The form has expired or did not come from this site. Go back, reload the page and try again."),
-    ),
-]
-_ITEM = re.compile(r"(?P<i>[0-9]+): (?P<rest>.*)", re.DOTALL)
+# --- words and messages in the page's language ------------------------------------------------------
 
 
-def _label(table: str, key: str) -> str:
-    from web.ui import vocab
+def words() -> Words:
+    """The page's language as the shared vocabulary speaks it (this request's catalogue, days as the UI writes them)."""
+    return Words(get_translations(), language(), day=day)
 
-    return str(getattr(vocab, table).get(key, key))
 
-
-def translate_message(message: str) -> str:
-    """A refusal's message in the page's language (unknown messages are shown as they are)."""
-    item = _ITEM.fullmatch(message)
-    if item:  # a list's item: "2: Must be one of: ..."
-        return _("Item %(n)s: %(message)s", n=int(item["i"]) + 1, message=translate_message(item["rest"]))
-    for pattern, say in _MESSAGES:
-        match = pattern.fullmatch(message.strip())
-        if match:
-            return say(match)
-    return message
+def say(message: Message) -> str:
+    """A message (a refusal, a field's problem) in the page's language, translated by its code's template."""
+    return words().say(message)

@@ -10,13 +10,14 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 
-from domain.errors import DomainError
+from domain.errors import DomainError, PartnershipNotFound
 from domain.event_types import RECORDABLE
 from domain.values import AREAS, STATUSES
 from projections import queries
 from web.api import partnership_id
 from web.auth import EVERYONE, MANAGERS, WRITERS, current_user
 from web.errors import ApiError
+from web.messages import request_message
 from web.schemas import EVENT_SCHEMAS, EventRetractedSchema, RegisterPartnershipSchema
 from web.ui.chart import bar_chart
 from web.ui.common import may, role_required, services
@@ -30,14 +31,13 @@ bp = Blueprint("partnerships", __name__)
 PAGE_SIZE = 20
 #: The event forms offered on a partnership's page (a retraction is asked for on the event itself).
 FORM_TYPES: tuple[str, ...] = tuple(t for t in RECORDABLE if t != "event_retracted")
-DEFAULT_LOCAL_PARTY = RegisterPartnershipSchema._declared_fields["local_party"].load_default  # noqa: SLF001
 
 
 def _known(pid: str) -> dict[str, Any]:
     s = services()
     doc = queries.get_partnership(s.db, partnership_id(pid), s.clock())
     if doc is None:
-        raise ApiError(404, f"partnership {pid} not found")
+        raise PartnershipNotFound(pid)
     return doc
 
 
@@ -110,7 +110,7 @@ def partnership(pid: str) -> Any:
 @role_required(*WRITERS)
 def register() -> Any:
     s = services()
-    form = Form(RegisterPartnershipSchema, values={"local_party": DEFAULT_LOCAL_PARTY})
+    form = Form(RegisterPartnershipSchema, values={"local_party": s.organisation() or ""})
     if request.method == "POST":
         try:
             recorded = s.register_partnership(form.load(request.form), user=current_user().name)
@@ -127,7 +127,7 @@ def register() -> Any:
 def record_event(pid: str, event_type: str) -> Any:
     s, doc = services(), _known(pid)
     if event_type not in FORM_TYPES:
-        raise ApiError(404, f"no form for {event_type!r}")
+        raise ApiError(404, request_message("no_form", event_type=event_type))
     form = Form(EVENT_SCHEMAS[event_type], values={"occurred_on": s.today().isoformat()})
     if request.method == "POST":
         try:
@@ -147,7 +147,7 @@ def retract_event(pid: str, version: int) -> Any:
     s, doc = services(), _known(pid)
     event = queries.get_event(s.db, doc["id"], version)
     if event is None:
-        raise ApiError(404, f"there is no event {version} in this partnership")
+        raise ApiError(404, request_message("no_such_event", version=version))
     form = Form(EventRetractedSchema, exclude=("retracts",), values={"occurred_on": s.today().isoformat()})
     if request.method == "POST":
         try:

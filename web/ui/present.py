@@ -11,9 +11,10 @@ from werkzeug.datastructures import MultiDict
 
 from application.timeparse import parse_day, parse_moment
 from domain.values import STATUSES
+from web.messages import field_message
 from web.schemas import COUNTRY_CODES, EVENT_SCHEMAS, RegisterPartnershipSchema
 from web.ui.forms import Form
-from web.ui.i18n import country_name, day, translate_message
+from web.ui.i18n import country_name, day, say
 from web.ui.vocab import CHOICE_LABELS, FIELD_LABELS
 
 DATE_KEYS = frozenset({"occurred_on", "planned_for", "ends_on", "last_activity_on", "registered_on"})
@@ -88,19 +89,18 @@ def read_filters(args: MultiDict, areas: tuple[str, ...]) -> tuple[dict[str, Any
     """The list's filters from the query string; a bad value is dropped and named in the errors."""
     filters: dict[str, Any] = {}
     errors: dict[str, list[str]] = {}
-    choose = translate_message("Must be one of: .")
     for name, allowed in (("status", STATUSES), ("area", areas)):
         value = args.get(name, "").strip()
         if value and value in allowed:
             filters[name] = value
         elif value:
-            errors[name] = [choose]
+            errors[name] = [say(field_message("one_of", choices=", ".join(allowed)))]
     country = args.get("country", "").strip().upper()
     if country:
         if country in COUNTRY_CODES:
             filters["country"] = country
         else:
-            errors["country"] = [translate_message("Must be an ISO 3166-1 alpha-2 country code.")]
+            errors["country"] = [say(field_message("not_a_country"))]
     q = args.get("q", "").strip()[:200]
     if q:
         filters["q"] = q
@@ -123,11 +123,11 @@ def read_moment(args: MultiDict, tz: ZoneInfo) -> tuple[date | None, datetime | 
         except ValueError:
             as_of = None
         if as_of is None:
-            errors["as_of"] = [translate_message("Not a valid date.")]
+            errors["as_of"] = [say(field_message("not_a_date"))]
     raw = args.get("known_at", "").strip()
     if raw:
         try:
             known_at = parse_moment(raw, tz).astimezone(UTC)
         except ValueError:
-            errors["known_at"] = [translate_message("Must be an ISO 8601 date-time.")]
+            errors["known_at"] = [say(field_message("not_a_moment"))]
     return as_of, known_at, errors

@@ -8,7 +8,7 @@ from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 
-from domain.errors import DomainError
+from domain.errors import DomainError, ReminderNotFound
 from projections import queries
 from web.auth import MANAGERS, current_user
 from web.errors import ApiError
@@ -25,7 +25,7 @@ bp = Blueprint("reminders", __name__, url_prefix="/reminders")
 def acknowledge(rid: str) -> Any:
     s = services()
     if queries.get_reminder(s.db, rid) is None:
-        raise ApiError(404, f"reminder {rid} not found")
+        raise ReminderNotFound(rid)
     form = Form(AcknowledgeReminderSchema)
     try:
         fields = form.load(request.form)

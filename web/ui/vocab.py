@@ -1,125 +1,34 @@
-"""What the UI calls things: translatable labels of the contract's values, event types and fields."""
+"""What the UI calls things: the shared vocabulary (application/vocabulary.py) as lazy strings for the pages,
+and the few words only the pages use (hints, error headings, the integrity check's findings)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from flask_babel import lazy_gettext
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 
-ROLE_LABELS = {
-    "officer": _l("International-cooperation officer"),
-    "auditor": _l("Auditor"),
-    "manager": _l("Manager"),
-    "admin": _l("Administrator"),
-}
+from application import vocabulary
 
-STATUS_LABELS = {
-    "proposed": _l("Proposed"),
-    "intent": _l("Letter of intent"),
-    "active": _l("Active"),
-    "suspended": _l("Suspended"),
-    "terminated": _l("Terminated"),
-}
 
-PARTNER_KIND_LABELS = {
-    "municipality": _l("Municipality"),
-    "district": _l("District"),
-    "city": _l("City"),
-    "region": _l("Region"),
-    "school": _l("School"),
-    "organisation": _l("Organisation"),
-}
+def _lazy(labels: Mapping[str, str]) -> dict[str, LazyString]:
+    """The vocabulary's English labels, each translated when a page shows it."""
+    return {value: lazy_gettext(label) for value, label in labels.items()}
 
-AREA_LABELS = {
-    "education": _l("Education"),
-    "culture": _l("Culture"),
-    "sport": _l("Sport"),
-    "economy": _l("Economy"),
-    "tourism": _l("Tourism"),
-    "environment": _l("Environment"),
-    "agriculture": _l("Agriculture"),
-    "youth": _l("Youth"),
-    "social": _l("Social affairs"),
-    "local_government": _l("Local government"),
-    "health": _l("Health"),
-    "other": _l("Other areas"),
-}
 
-AGREEMENT_KIND_LABELS = {
-    "partnership": _l("Partnership agreement"),
-    "cooperation": _l("Cooperation agreement"),
-    "school_cooperation": _l("School cooperation agreement"),
-    "other": _l("Another kind of agreement"),
-}
-
-SIDE_LABELS = {
-    "local": _l("Ours (local)"),
-    "partner": _l("The partner's"),
-}
-
-ACTIVITY_KIND_LABELS = {
-    "conference": _l("Conference"),
-    "training": _l("Training"),
-    "visit": _l("Visit"),
-    "cultural_event": _l("Cultural event"),
-    "sports_event": _l("Sports event"),
-    "other": _l("Another kind of activity"),
-}
-
-REMINDER_KIND_LABELS = {
-    "inactive": _l("No activity"),
-    "exchange_overdue": _l("Planned youth exchange overdue"),
-}
-
-EVENT_TYPE_LABELS = {
-    "partnership_registered": _l("Partnership registered"),
-    "letter_of_intent_signed": _l("Letter of intent signed"),
-    "agreement_signed": _l("Agreement signed"),
-    "council_resolution_adopted": _l("Council resolution adopted"),
-    "school_joined": _l("School joined"),
-    "youth_exchange_planned": _l("Youth exchange planned"),
-    "youth_exchange_held": _l("Youth exchange held"),
-    "activity_held": _l("Activity held"),
-    "cooperation_suspended": _l("Cooperation suspended"),
-    "cooperation_resumed": _l("Cooperation resumed"),
-    "partnership_terminated": _l("Partnership terminated"),
-    "note_added": _l("Note added"),
-    "event_retracted": _l("Entry retracted"),
-    "inactivity_flagged": _l("Inactivity flagged"),
-    "reminder_acknowledged": _l("Reminder acknowledged"),
-}
-
-FIELD_LABELS = {
-    "partner_name": _l("Partner's name"),
-    "partner_country": _l("Partner's country"),
-    "partner_kind": _l("Kind of partner"),
-    "local_party": _l("Our party"),
-    "areas": _l("Areas of cooperation"),
-    "description": _l("Description"),
-    "occurred_on": _l("Date it happened"),
-    "reference": _l("Reference (document or resolution number)"),
-    "note": _l("Note"),
-    "signatories": _l("Signatories"),
-    "agreement_kind": _l("Kind of agreement"),
-    "parties": _l("Parties"),
-    "resolution_number": _l("Resolution number"),
-    "body": _l("Adopted by"),
-    "school_name": _l("School's name"),
-    "side": _l("Side"),
-    "town": _l("Town"),
-    "planned_for": _l("Planned for"),
-    "ends_on": _l("Ended on"),
-    "participants": _l("Number of participants"),
-    "host_town": _l("Host town"),
-    "schools": _l("Schools"),
-    "activity_kind": _l("Kind of activity"),
-    "title": _l("Title"),
-    "reason": _l("Reason"),
-    "text": _l("Text"),
-    "retracts": _l("Retracted entry"),
-    "kind": _l("Kind"),
-    "last_activity_on": _l("Last activity"),
-    "flagged_version": _l("Reminder"),
-    "registered_on": _l("Registered on"),
-}
+ROLE_LABELS = _lazy(vocabulary.ROLE_LABELS)
+STATUS_LABELS = _lazy(vocabulary.STATUS_LABELS)
+PARTNER_KIND_LABELS = _lazy(vocabulary.PARTNER_KIND_LABELS)
+AREA_LABELS = _lazy(vocabulary.AREA_LABELS)
+AGREEMENT_KIND_LABELS = _lazy(vocabulary.AGREEMENT_KIND_LABELS)
+SIDE_LABELS = _lazy(vocabulary.SIDE_LABELS)
+ACTIVITY_KIND_LABELS = _lazy(vocabulary.ACTIVITY_KIND_LABELS)
+REMINDER_KIND_LABELS = _lazy(vocabulary.REMINDER_KIND_LABELS)
+EVENT_TYPE_LABELS = _lazy(vocabulary.EVENT_TYPE_LABELS)
+FIELD_LABELS = _lazy(vocabulary.FIELD_LABELS)
+#: The label of each value vocabulary, by field name.
+CHOICE_LABELS = {name: _lazy(labels) for name, labels in vocabulary.CHOICE_LABELS.items()}
 
 #: Hints shown under a field (tied to it with aria-describedby).
 FIELD_HINTS = {
