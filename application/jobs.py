@@ -13,6 +13,7 @@ from typing import Any
 from uuid import UUID
 
 from application.services import Services
+from application.vocabulary import DEFAULT_LANGUAGE, N_, fill, words
 from infrastructure.locks import held
 from infrastructure.mail import Mail, Mailer, MailError, recipients
 from projections import queries
@@ -20,6 +21,11 @@ from projections.documents import reminder_id
 from projections.outbox import Outbox
 
 log = logging.getLogger("tracker.jobs")
+
+#: The language of the mails (the office's); their texts are in the catalogues, under English message ids.
+MAIL_LANGUAGE = DEFAULT_LANGUAGE
+#: The mails' signature.
+SIGNATURE = N_("Register of foreign cooperation (message sent automatically)")
 
 
 @dataclass
@@ -56,31 +62,42 @@ def scan_inactivity(services: Services, today: date) -> JobReport:
     return report
 
 
-def reminder_mail(doc: dict[str, Any], event: Any, to: tuple[str, ...], base_url: str) -> Mail:
-    """The Polish reminder mail for one inactivity flag."""
+def reminder_mail(
+    doc: dict[str, Any], event: Any, to: tuple[str, ...], base_url: str, lang: str = MAIL_LANGUAGE
+) -> Mail:
+    """The reminder mail for one inactivity flag, in ``lang`` (Polish unless asked otherwise)."""
+    _ = words(lang).gettext
     link = f"{base_url.rstrip('/')}/partnerships/{doc['id']}"
     name = doc["partner_name"]
+    today = event.occurred_on.isoformat()
     if event.kind == "exchange_overdue":
-        late = (event.occurred_on - event.planned_for).days
-        subject = f"Zaległa wymiana młodzieży: {name}"
-        what = (
-            f"wymiana młodzieży w partnerstwie „{name}” była zaplanowana na {event.planned_for.isoformat()}, "
-            f"a do dziś ({event.occurred_on.isoformat()}, {late} dni po terminie) nie odnotowano, że się odbyła."
+        late = (event.occurred_on.first - event.planned_for.last).days  # a month or a year is late after its end
+        subject = fill(_("Youth exchange overdue: {name}"), {"name": name})
+        what = fill(
+            _(
+                "the youth exchange in the partnership “{name}” was planned for {planned_for}, and by today "
+                "({today}, {late} days after that date) it has not been recorded as held."
+            ),
+            {"name": name, "planned_for": event.planned_for.isoformat(), "today": today, "late": late},
         )
     else:
-        quiet = (event.occurred_on - event.last_activity_on).days
-        subject = f"Partnerstwo bez aktywności od {quiet} dni: {name}"
-        what = (
-            f"w partnerstwie „{name}” ostatnią aktywność odnotowano {event.last_activity_on.isoformat()}, "
-            f"czyli {quiet} dni temu (stan na {event.occurred_on.isoformat()})."
+        quiet = (event.occurred_on.first - event.last_activity_on.last).days  # counted from a period's last day
+        subject = fill(_("Partnership without activity for {days} days: {name}"), {"days": quiet, "name": name})
+        what = fill(
+            _(
+                "in the partnership “{name}” the last activity was recorded on {last_activity_on}, "
+                "{days} days ago (as of {today})."
+            ),
+            {"name": name, "last_activity_on": event.last_activity_on.isoformat(), "days": quiet, "today": today},
         )
-    body = (
-        f"Dzień dobry,\n\n{what}\n\n"
-        f"Szczegóły partnerstwa: {link}\n\n"
-        "Prosimy o sprawdzenie stanu współpracy i potwierdzenie przypomnienia w systemie.\n\n"
-        "-- \nRejestr współpracy zagranicznej (wiadomość wysłana automatycznie)\n"
-    )
-    return Mail(to=to, subject=subject, body=body)
+    details = fill(_("Details of the partnership: {link}"), {"link": link})
+    please = _("Please check the state of the cooperation and acknowledge the reminder in the system.")
+    return Mail(to=to, subject=subject, body=_signed([_("Hello,"), what, details, please], lang))
+
+
+def _signed(paragraphs: list[str], lang: str) -> str:
+    """A mail's body: its paragraphs, then the signature."""
+    return "\n\n".join(paragraphs) + "\n\n-- \n" + words(lang).gettext(SIGNATURE) + "\n"
 
 
 def send_outbox(services: Services, mailer: Mailer | None = None, *, limit: int = 100) -> JobReport:
@@ -115,8 +132,8 @@ def send_outbox(services: Services, mailer: Mailer | None = None, *, limit: int 
     return report
 
 
-def send_digest(services: Services, mailer: Mailer | None = None) -> JobReport:
-    """Mail the log's head position and hash to every auditor with an address."""
+def send_digest(services: Services, mailer: Mailer | None = None, *, lang: str = MAIL_LANGUAGE) -> JobReport:
+    """Mail the log's head position and hash to every auditor with an address (in Polish unless asked otherwise)."""
     mailer = mailer or mailer_for(services)
     report = JobReport()
     services.projection.catch_up()
@@ -125,16 +142,15 @@ def send_digest(services: Services, mailer: Mailer | None = None) -> JobReport:
     if not to:
         return report
     digest = f"{head['position']}:{head['hash']}"
-    body = (
-        "Dzień dobry,\n\n"
-        f"skrót rejestru na dziś ({services.today().isoformat()}): {digest}\n\n"
-        "Prosimy zachować tę wiadomość poza systemem. Polecenie\n"
-        f"  tracker audit verify --digest {digest}\n"
-        "udowodni później, że wpisy do tej pozycji nie zostały zmienione.\n\n"
-        "-- \nRejestr współpracy zagranicznej (wiadomość wysłana automatycznie)\n"
-    )
+    _ = words(lang).gettext
+    today = services.today().isoformat()
+    line = fill(_("the register's digest for today ({today}): {digest}"), {"today": today, "digest": digest})
+    keep = _("Please keep this message outside the system. The command")
+    proves = _("will prove later that the entries up to this position have not been changed.")
+    body = _signed([_("Hello,"), line, f"{keep}\n  tracker audit verify --digest {digest}\n{proves}"], lang)
+    subject = fill(_("Register digest: position {position}"), {"position": head["position"]})
     try:
-        mailer.send(Mail(to=to, subject=f"Skrót rejestru: pozycja {head['position']}", body=body))
+        mailer.send(Mail(to=to, subject=subject, body=body))
     except MailError as e:
         report.failed = str(e)
         return report

@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from domain.dates import BusinessDate
 from domain.errors import PartnershipNotFound
-from domain.event_types import RECORDABLE
+from domain.event_types import EVENT_TYPES, RECORDABLE
 from domain.partnership import Partnership
 from domain.tracker import Tracker
 from domain.values import AGREEMENT_KINDS, AREAS, PARTNER_KINDS, SIDES
@@ -25,8 +26,8 @@ SEED_NAMESPACE = UUID("6c0f5b1e-3d1a-5e7b-9a4c-1f2e3d4c5b6a")
 
 SEED_FILE = Path(__file__).parent / "seed_data" / "piaseczno.json"
 
-#: Keys whose values the file holds as ISO date strings.
-DATE_KEYS = frozenset({"taken_on", "occurred_on", "planned_for", "ends_on"})
+#: Keys whose values the file holds as business dates (a day, a month or a year, as the page gives them).
+DATE_KEYS = frozenset({"occurred_on", *(name for t in EVENT_TYPES.values() for name in t.date_fields)})
 
 
 def partnership_id_for(key: str) -> UUID:
@@ -36,12 +37,16 @@ def partnership_id_for(key: str) -> UUID:
 
 def _dates(value: Any) -> Any:
     if isinstance(value, dict):
-        return {
-            k: date.fromisoformat(v) if k in DATE_KEYS and isinstance(v, str) else _dates(v) for k, v in value.items()
-        }
+        return {k: _date(k, v) if isinstance(v, str) else _dates(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_dates(v) for v in value]
     return value
+
+
+def _date(key: str, text: str) -> Any:
+    if key == "taken_on":
+        return date.fromisoformat(text)
+    return BusinessDate.parse(text) if key in DATE_KEYS else text
 
 
 def load_seed_file(path: Path | None = None) -> dict[str, Any]:
@@ -66,7 +71,7 @@ def _check(seed: dict[str, Any], today: date) -> None:
                 raise ValueError(f"{name}: unknown agreement_kind {event['agreement_kind']!r}")
             if event.get("side", SIDES[0]) not in SIDES:
                 raise ValueError(f"{name}: unknown side {event['side']!r}")
-            if event.get("occurred_on") and event["occurred_on"] > today:
+            if event.get("occurred_on") and BusinessDate.of(event["occurred_on"]).first > today:
                 raise ValueError(f"{name}: occurred on {event['occurred_on']}, after today ({today})")
 
 

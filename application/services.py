@@ -15,7 +15,7 @@ from uuid import UUID
 
 from application.config import Config, ConfigError
 from application.users import UserStore
-from domain.errors import ReminderNotFound, ReminderNotOpen
+from domain.errors import InvalidField, ReminderNotFound, ReminderNotOpen
 from domain.partnership import Partnership
 from domain.tracker import Recorded, Tracker
 from infrastructure.store import Db
@@ -55,14 +55,43 @@ class Services:
         self.projection.catch_up()
         return result
 
+    def organisation(self) -> str | None:
+        """The register's own local government: ``TRACKER_ORGANISATION``, else the one the demo data named."""
+        return self.config.organisation or self.users.get_setting("organisation")
+
     def register_partnership(
         self, fields: Mapping[str, Any], *, user: str, partnership_id: UUID | None = None
     ) -> Recorded:
-        """Register a partnership as ``user``, dated by the office's today."""
+        """Register a partnership as ``user``, dated by the office's today; ``local_party`` defaults to the
+        register's organisation (and is required when none is configured)."""
+        if not fields.get("local_party"):
+            organisation = self.organisation()
+            if not organisation:
+                raise InvalidField("local_party", "local_party_required")
+            fields = {**fields, "local_party": organisation}
         return self.execute(
             lambda t: t.register_partnership(
                 fields, recorded_by=user, today=self.today(), partnership_id=partnership_id
             )
+        )
+
+    def preview_event(
+        self,
+        partnership_id: UUID,
+        event_type: str,
+        fields: Mapping[str, Any],
+        *,
+        user: str,
+        expected_version: int | None = None,
+    ) -> tuple[Partnership, Partnership.Event]:
+        """What :meth:`record_event` would append (same checks, same refusals), appending nothing."""
+        return self.tracker.preview_event(
+            partnership_id,
+            event_type,
+            fields,
+            recorded_by=user,
+            today=self.today(),
+            expected_version=expected_version,
         )
 
     def record_event(
@@ -111,9 +140,12 @@ class Services:
 
     def load_seed(self) -> int:
         """Load the county's partner list (idempotent); the number of events written."""
-        from application.seed import load_seed
+        from application.seed import load_seed, load_seed_file
 
-        return self.execute(lambda t: load_seed(t, today=self.today()))
+        seed = load_seed_file()
+        if not self.config.organisation and seed.get("organisation"):
+            self.users.setting("organisation", seed["organisation"])  # the demo names its county (first one wins)
+        return self.execute(lambda t: load_seed(t, today=self.today(), seed=seed))
 
     def import_events(self, events: list[Partnership.Event]) -> int:
         """Append an export's events to an empty store, in one transaction; the number appended."""

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from uuid import UUID
 
 from application.services import Services
+from domain.dates import BusinessDate
 from domain.errors import AlreadyExists, DomainError
 from domain.partnership import Partnership
 from domain.tracker import rebuild_event
@@ -45,7 +46,7 @@ def import_export(services: Services, path: Path, progress: Callable[[str, int, 
                     partnership_id=UUID(entry["partnership_id"]),
                     version=int(entry["version"]),
                     event_type=entry["type"],
-                    occurred_on=date.fromisoformat(entry["occurred_on"]) if entry["occurred_on"] else None,
+                    occurred_on=BusinessDate.optional(entry["occurred_on"]),
                     recorded_at=datetime.fromisoformat(entry["recorded_at"]),
                     recorded_by=entry["recorded_by"],
                     data=entry["data"],

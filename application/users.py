@@ -128,6 +128,11 @@ class UserStore:
         with self.db.transaction(write=False) as tx:
             return tx.scalar(f"SELECT COUNT(*) FROM {self.users}") or 0
 
+    def get_setting(self, name: str) -> str | None:
+        """A named setting, or None when it was never set."""
+        with self.db.transaction(write=False) as tx:
+            return tx.scalar(f"SELECT value FROM {self.settings} WHERE name = ?", (name,))
+
     def setting(self, name: str, default: str) -> str:
         """A named setting, created with ``default`` on first use (first writer wins)."""
         with self.db.transaction(write=True) as tx:

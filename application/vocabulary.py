@@ -125,6 +125,17 @@ REMINDER_KIND_LABELS: dict[str, str] = {
     "exchange_overdue": N_("Planned youth exchange overdue"),
 }
 
+#: Why an entry changed no status (the ``none`` of its ``effect``; codes of domain/event_types.py).
+EFFECT_LABELS: dict[str, str] = {
+    "keeps_status": N_("does not change the status"),
+    "already_in_status": N_("the partnership already had this status"),
+    "already_further": N_("the partnership was already further along"),
+    "purpose_keeps_status": N_("a resolution with this purpose does not change the status"),
+    "purpose_not_applicable": N_("a resolution with this purpose cannot change this status"),
+    "not_allowed_in_status": N_("not possible in the status it met: it has no effect"),
+    "retracted": N_("retracted"),
+}
+
 EVENT_TYPE_LABELS: dict[str, str] = {
     "partnership_registered": N_("Partnership registered"),
     "letter_of_intent_signed": N_("Letter of intent signed"),

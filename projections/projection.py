@@ -21,6 +21,7 @@ from eventsourcing.sqlite import SQLiteTrackingRecorder
 
 from domain import rules
 from domain.partnership import Partnership
+from domain.values import ACTIVE, INTENT
 from infrastructure.store import Db, Tx
 from projections.documents import document_and_markers, reminders_of
 from projections.log import GENESIS_HASH, canonical, chain_hash, entry_of
@@ -28,6 +29,17 @@ from projections.log import GENESIS_HASH, canonical, chain_hash, entry_of
 #: Advisory lock key serializing projection writers on PostgreSQL.
 PROJECTION_LOCK = 727_002
 BATCH = 500
+
+#: The statuses in which a partnership can go quiet (the inactivity scan's candidates), and the same as SQL
+#: with literal values (a query uses the partial index below only when its text names the same values).
+OPEN_STATUSES: tuple[str, ...] = (INTENT, ACTIVE)
+_OPEN_VALUES = ", ".join(f"'{status}'" for status in OPEN_STATUSES)
+
+
+def is_open_sql(column: str = "status") -> str:
+    """``column IN ('intent', 'active')``: the SQL test for an open status."""
+    return f"{column} IN ({_OPEN_VALUES})"
+
 
 VIEW_TABLES = (
     "view_log",
@@ -63,7 +75,9 @@ DDL = (
         sort_name TEXT NOT NULL,
         partner_country TEXT NOT NULL,
         status TEXT NOT NULL,
-        last_activity_on TEXT,
+        last_activity_end TEXT,
+        own_days INTEGER,
+        due_on TEXT,
         spell_flagged INTEGER NOT NULL,
         next_plan_due TEXT,
         search TEXT NOT NULL,
@@ -72,11 +86,12 @@ DDL = (
     "CREATE INDEX IF NOT EXISTS view_partnerships_sort ON {view_partnerships} (sort_name, id)",
     "CREATE INDEX IF NOT EXISTS view_partnerships_status ON {view_partnerships} (status, sort_name, id)",
     "CREATE INDEX IF NOT EXISTS view_partnerships_country ON {view_partnerships} (partner_country, sort_name, id)",
-    "CREATE INDEX IF NOT EXISTS view_partnerships_activity ON {view_partnerships} (last_activity_on)",
+    "CREATE INDEX IF NOT EXISTS view_partnerships_activity ON {view_partnerships} (last_activity_end)",
+    "CREATE INDEX IF NOT EXISTS view_partnerships_due ON {view_partnerships} (due_on)",
     "CREATE INDEX IF NOT EXISTS view_partnerships_plans ON {view_partnerships} (next_plan_due)",
     # the inactivity scan's candidates: open, this spell not flagged yet (small in steady state)
-    "CREATE INDEX IF NOT EXISTS view_partnerships_unflagged ON {view_partnerships} (last_activity_on)"
-    " WHERE status IN ('intent', 'active') AND spell_flagged = 0",
+    "CREATE INDEX IF NOT EXISTS view_partnerships_unflagged ON {view_partnerships} (last_activity_end)"
+    f" WHERE {is_open_sql()} AND spell_flagged = 0",
     """CREATE TABLE IF NOT EXISTS {view_partnership_areas} (
         area TEXT NOT NULL,
         partnership_id TEXT NOT NULL,
@@ -94,7 +109,7 @@ DDL = (
 
 
 #: The read models' layout; when it changes, :meth:`Projection.ensure_layout` rebuilds them.
-LAYOUT_VERSION = "4"
+LAYOUT_VERSION = "5"
 META_DDL = "CREATE TABLE IF NOT EXISTS {view_meta} (name TEXT PRIMARY KEY, value TEXT NOT NULL)"
 
 
@@ -216,22 +231,22 @@ class Projection:
             (pid,),
         ).fetchall()
         doc, markers = document_and_markers(pid, rows)
-        search = " ".join(
-            str(doc.get(k) or "") for k in ("partner_name", "local_party", "description", "partner_country")
-        ).lower()
         tx.execute(f"DELETE FROM {t('view_partnerships')} WHERE id = ?", (pid,))
         tx.execute(
-            f"INSERT INTO {t('view_partnerships')} (id, sort_name, partner_country, status, last_activity_on,"
-            " spell_flagged, next_plan_due, search, version, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO {t('view_partnerships')} (id, sort_name, partner_country, status, last_activity_end,"
+            " own_days, due_on, spell_flagged, next_plan_due, search, version, doc)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 pid,
                 doc["partner_name"].lower(),
                 doc["partner_country"],
                 doc["status"],
-                doc["last_activity_on"],
+                markers["last_activity_end"],
+                markers["own_days"],
+                markers["due_on"],
                 int(markers["spell_flagged"]),
                 markers["next_plan_due"],
-                search,
+                markers["search"],
                 doc["version"],
                 json.dumps(doc, ensure_ascii=False),
             ),

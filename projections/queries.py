@@ -7,9 +7,21 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from domain.values import ACTIVE, INTENT
+from domain import rules
+from domain.dates import BusinessDate
+from domain.event_types import ACTIVITY_TYPES
 from infrastructure.store import Db
-from projections.documents import document_at, event_id
+from projections.documents import (
+    document_at,
+    event_document,
+    event_effects,
+    fact_of,
+    fold_text,
+    rows_as_of,
+    rows_known_at,
+)
+from projections.log import GENESIS_HASH
+from projections.projection import OPEN_STATUSES, is_open_sql
 
 
 @dataclass(frozen=True)
@@ -26,12 +38,25 @@ class Clock:
         return (self.today - timedelta(days=self.inactivity_days)).isoformat()
 
     def is_inactive(self, doc: dict[str, Any]) -> bool:
+        """Open, and quiet for longer than its own period (or the register's) since the end of its last activity."""
         last = doc.get("last_activity_on")
-        return doc["status"] in (INTENT, ACTIVE) and last is not None and last < self.cutoff
+        if doc["status"] not in OPEN_STATUSES or last is None:
+            return False
+        days = doc.get("inactivity_days") or self.inactivity_days
+        return (self.today - BusinessDate.parse(last).last).days > days
+
+    def is_approximate(self, doc: dict[str, Any]) -> bool:
+        """Whether today falls inside a month or a year the answer rests on (before its end)."""
+        until = doc.get("approximate_until")
+        return until is not None and self.today < date.fromisoformat(until)
 
 
 def _with_inactive(doc: dict[str, Any], clock: Clock) -> dict[str, Any]:
-    return {**doc, "inactive": clock.is_inactive(doc)}
+    """The contract's Partnership: ``inactive`` and ``approximate`` as of the clock's day (unless answered already)."""
+    out = {k: v for k, v in doc.items() if k != "approximate_until"}
+    out["inactive"] = clock.is_inactive(doc)
+    out.setdefault("approximate", clock.is_approximate(doc))
+    return out
 
 
 def _unstorable(*values: Any) -> bool:
@@ -82,11 +107,14 @@ def list_partnerships(
         params.append(area)
     if q:
         where.append("p.search LIKE ? ESCAPE '\\'")
-        params.append(f"%{_escape_like(q.lower())}%")
+        params.append(f"%{_escape_like(fold_text(q))}%")
     if inactive is not None:
-        test = "p.status IN ('intent', 'active') AND p.last_activity_on IS NOT NULL AND p.last_activity_on < ?"
+        test = (
+            f"{is_open_sql('p.status')} AND p.last_activity_end IS NOT NULL"
+            " AND ((p.own_days IS NULL AND p.last_activity_end < ?) OR (p.own_days IS NOT NULL AND p.due_on < ?))"
+        )
         where.append(test if inactive else f"NOT ({test})")
-        params.append(clock.cutoff)
+        params += [clock.cutoff, clock.today.isoformat()]
     clause = f"WHERE {' AND '.join(where)}" if where else ""
     with db.transaction(write=False) as tx:
         total = tx.scalar(f"SELECT COUNT(*) FROM {t('view_partnerships')} p {clause}", params)
@@ -105,20 +133,19 @@ def count_by_status(db: Db) -> dict[str, int]:
     return {r["status"]: r["n"] for r in rows}
 
 
-def _event(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": event_id(row["partnership_id"], row["version"]),
-        "partnership_id": row["partnership_id"],
-        "version": row["version"],
-        "type": row["type"],
-        "occurred_on": row["occurred_on"],
-        "recorded_at": row["recorded_at"],
-        "recorded_by": row["recorded_by"],
-        "data": json.loads(row["data"]),
-        "retracted": row["retracted_by"] is not None,
-        "retracted_by": row["retracted_by"],
-        "retraction_reason": row["retraction_reason"],
-    }
+def _event(row: dict[str, Any], effects: dict[int, dict[str, Any]]) -> dict[str, Any]:
+    return event_document(
+        row["partnership_id"],
+        row,
+        effects.get(row["version"]),
+        retracted_by=row["retracted_by"],
+        retraction_reason=row["retraction_reason"],
+    )
+
+
+def _effects(rows: list[Any]) -> dict[int, dict[str, Any]]:
+    """Each event's effect, folded from the partnership's rows (all of them, oldest first)."""
+    return event_effects([fact_of(r) for r in rows]) if rows else {}
 
 
 _EVENT_COLUMNS = (
@@ -127,27 +154,29 @@ _EVENT_COLUMNS = (
 )
 
 
-def list_events(db: Db, partnership_id: str) -> list[dict[str, Any]] | None:
-    """The partnership's events, oldest first (by version), retracted ones marked; None if unknown."""
+def _event_rows(db: Db, partnership_id: str) -> list[Any]:
+    """The partnership's ``view_events`` rows, oldest first (by version); none for an unknown id."""
     if _unstorable(partnership_id):
-        return None
+        return []
     with db.transaction(write=False) as tx:
-        rows = tx.execute(
+        return tx.execute(
             f"SELECT {_EVENT_COLUMNS} FROM {db.table('view_events')} WHERE partnership_id = ? ORDER BY version",
             (partnership_id,),
         ).fetchall()
-    return [_event(r) for r in rows] or None
+
+
+def list_events(db: Db, partnership_id: str) -> list[dict[str, Any]] | None:
+    """The partnership's events, oldest first (by version), retracted ones marked; None if unknown."""
+    rows = _event_rows(db, partnership_id)
+    effects = _effects(rows)
+    return [_event(r, effects) for r in rows] or None
 
 
 def get_event(db: Db, partnership_id: str, version: int) -> dict[str, Any] | None:
-    if _unstorable(partnership_id):
-        return None
-    with db.transaction(write=False) as tx:
-        row = tx.execute(
-            f"SELECT {_EVENT_COLUMNS} FROM {db.table('view_events')} WHERE partnership_id = ? AND version = ?",
-            (partnership_id, version),
-        ).fetchone()
-    return _event(row) if row else None
+    """One event, with its effect as the partnership's whole history applies it now."""
+    rows = _event_rows(db, partnership_id)
+    row = next((r for r in rows if r["version"] == version), None)
+    return _event(row, _effects(rows)) if row else None
 
 
 def log_page(db: Db, *, after: int = 0, limit: int = 100) -> dict[str, Any]:
@@ -163,7 +192,8 @@ def log_page(db: Db, *, after: int = 0, limit: int = 100) -> dict[str, Any]:
             (after, limit),
         ).fetchall()
         head = tx.scalar(f"SELECT MAX(position) FROM {t('view_log')}") or 0
-    items = [{**_event(r), "position": r["position"], "hash": r["hash"]} for r in rows]
+    effects = {pid: _effects(_event_rows(db, pid)) for pid in {r["partnership_id"] for r in rows}}
+    items = [{**_event(r, effects[r["partnership_id"]]), "position": r["position"], "hash": r["hash"]} for r in rows]
     last = items[-1]["position"] if items else after
     return {"items": items, "next": last if last < head else None}
 
@@ -172,33 +202,37 @@ def head(db: Db) -> dict[str, Any]:
     """The position and hash of the log's last entry (0 and 64 zeros when empty)."""
     with db.transaction(write=False) as tx:
         row = tx.execute(f"SELECT position, hash FROM {db.table('view_log')} ORDER BY position DESC LIMIT 1").fetchone()
-    return {"position": row["position"], "hash": row["hash"]} if row else {"position": 0, "hash": "0" * 64}
+    return {"position": row["position"], "hash": row["hash"]} if row else {"position": 0, "hash": GENESIS_HASH}
 
 
-def _event_rows(tx: Any, db: Db, partnership_id: str) -> list[dict[str, Any]]:
-    return tx.execute(
-        f"SELECT version, type, occurred_on, recorded_at, recorded_by, data FROM {db.table('view_events')}"
-        " WHERE partnership_id = ? ORDER BY version",
-        (partnership_id,),
-    ).fetchall()
+def _day(as_of: BusinessDate | date | None) -> date | None:
+    """The day an ``as_of`` stands for: a month or a year counts from its first day."""
+    return BusinessDate.of(as_of).first if as_of is not None else None
+
+
+def _stood(doc: dict[str, Any], as_of: BusinessDate | date | None, clock: Clock) -> dict[str, Any]:
+    """A document as of a day: inactive as of that day; approximate when the day asked is itself a period."""
+    day = _day(as_of)
+    out = _with_inactive(doc, Clock(day, clock.inactivity_days) if day else clock)
+    if as_of is not None and BusinessDate.of(as_of).approximate:
+        out["approximate"] = True
+    return out
 
 
 def partnership_at(
-    db: Db, partnership_id: str, clock: Clock, *, as_of: date | None, known_at: datetime | None
+    db: Db,
+    partnership_id: str,
+    clock: Clock,
+    *,
+    as_of: BusinessDate | date | None,
+    known_at: datetime | None,
 ) -> dict[str, Any] | None:
     """The partnership as it stood on business day ``as_of`` as recorded by ``known_at``."""
-    if _unstorable(partnership_id):
-        return None
-    with db.transaction(write=False) as tx:
-        rows = _event_rows(tx, db, partnership_id)
-    doc = document_at(partnership_id, rows, as_of=as_of, known_at=known_at)
-    if doc is None:
-        return None
-    at = Clock(as_of, clock.inactivity_days) if as_of else clock
-    return _with_inactive(doc, at)
+    doc = document_at(partnership_id, _event_rows(db, partnership_id), as_of=_day(as_of), known_at=known_at)
+    return _stood(doc, as_of, clock) if doc is not None else None
 
 
-def register_at(db: Db, clock: Clock, *, as_of: date, known_at: datetime | None) -> list[dict[str, Any]]:
+def register_at(db: Db, clock: Clock, *, as_of: BusinessDate | date, known_at: datetime | None) -> list[dict[str, Any]]:
     """Every partnership as it stood (the register on a given day), ordered by partner name."""
     t = db.table
     with db.transaction(write=False) as tx:
@@ -212,12 +246,11 @@ def register_at(db: Db, clock: Clock, *, as_of: date, known_at: datetime | None)
     by_pid: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
         by_pid.setdefault(r["partnership_id"], []).append(r)
-    at = Clock(as_of, clock.inactivity_days)
     out = []
     for pid in ids:
-        doc = document_at(pid, by_pid.get(pid, []), as_of=as_of, known_at=known_at)
+        doc = document_at(pid, by_pid.get(pid, []), as_of=_day(as_of), known_at=known_at)
         if doc is not None:
-            out.append(_with_inactive(doc, at))
+            out.append(_stood(doc, as_of, clock))
     return out
 
 
@@ -230,9 +263,11 @@ def inactivity_candidates(db: Db, clock: Clock) -> list[str]:
         rows = tx.execute(
             # two halves, each answered from its own index (the OR of both would scan the table)
             f"SELECT id FROM {db.table('view_partnerships')}"
-            " WHERE status IN ('intent', 'active') AND spell_flagged = 0 AND last_activity_on < ?"
+            f" WHERE {is_open_sql()} AND spell_flagged = 0 AND last_activity_end < ? AND own_days IS NULL"
+            f" UNION ALL SELECT id FROM {db.table('view_partnerships')}"
+            f" WHERE {is_open_sql()} AND spell_flagged = 0 AND due_on < ?"
             f" UNION ALL SELECT id FROM {db.table('view_partnerships')} WHERE next_plan_due < ?",
-            (clock.cutoff, clock.today.isoformat()),
+            (clock.cutoff, clock.today.isoformat(), clock.today.isoformat()),
         ).fetchall()
     return sorted({r["id"] for r in rows})
 
@@ -255,24 +290,12 @@ def get_reminder(db: Db, reminder_id: str) -> dict[str, Any] | None:
     return json.loads(row["doc"]) if row else None
 
 
-def log_entries(db: Db, *, after: int = 0, batch: int = 1000) -> Any:
-    """Every log entry in position order, in pages (for export and verification)."""
-    while True:
-        page = log_page(db, after=after, limit=batch)
-        yield from page["items"]
-        if page["next"] is None:
-            return
-        after = page["next"]
-
-
 # --- for the web UI (dashboard, timeline, log page) -------------------------------------------
 
 
 def activity_per_year(db: Db) -> list[dict[str, int]]:
     """How many activity events (not retracted) happened in each year, oldest year first; years with none
     between the first and the last are included with 0."""
-    from domain.values import ACTIVITY_TYPES
-
     types = sorted(ACTIVITY_TYPES)
     marks = ", ".join("?" for _ in types)
     with db.transaction(write=False) as tx:
@@ -309,28 +332,20 @@ def partnership_names(db: Db, partnership_ids: list[str]) -> dict[str, str]:
 
 
 def list_events_at(
-    db: Db, partnership_id: str, *, as_of: date | None, known_at: datetime | None
+    db: Db, partnership_id: str, *, as_of: BusinessDate | date | None, known_at: datetime | None
 ) -> list[dict[str, Any]] | None:
     """The partnership's events as the register showed them: recorded by ``known_at``, happened by ``as_of``
     (retractions count whenever made, as in :func:`partnership_at`), retracted ones marked as known then.
     Oldest first (by version); None when there were none."""
-    from projections.documents import rows_as_of, rows_known_at
-
-    if _unstorable(partnership_id):
-        return None
-    with db.transaction(write=False) as tx:
-        rows = tx.execute(
-            f"SELECT {_EVENT_COLUMNS} FROM {db.table('view_events')} WHERE partnership_id = ? ORDER BY version",
-            (partnership_id,),
-        ).fetchall()
-    kept = rows_as_of(rows_known_at(rows, known_at), as_of)
+    kept = rows_as_of(rows_known_at(_event_rows(db, partnership_id), known_at), _day(as_of))
+    effects = _effects(kept)
     retractions = {}
     for r in kept:
-        if r["type"] == "event_retracted":
+        if r["type"] == rules.RETRACTED:
             data = json.loads(r["data"])
             retractions[data["retracts"]] = (r["version"], data.get("reason"))
     out = []
     for r in kept:
         by, reason = retractions.get(r["version"], (None, None))
-        out.append(_event({**r, "retracted_by": by, "retraction_reason": reason}))
+        out.append(_event({**r, "retracted_by": by, "retraction_reason": reason}, effects))
     return out or None

@@ -13,9 +13,11 @@ from datetime import date, datetime
 from typing import Any
 
 from domain import rules
-from domain.values import ACTIVITY_TYPES
+from domain.dates import BusinessDate
+from domain.event_types import ACTIVITY_TYPES
 from infrastructure.store import Db
 from projections.documents import document_at, rows_known_at
+from projections.log import GENESIS_HASH
 from projections.queries import Clock
 
 
@@ -26,8 +28,8 @@ def _activities(rows: list[dict[str, Any]], *, year: int, as_of: date) -> list[d
     for r in rows:
         if r["type"] not in ACTIVITY_TYPES or r["version"] in gone or not r["occurred_on"]:
             continue
-        day = date.fromisoformat(r["occurred_on"])
-        if day.year == year and day <= as_of:
+        when = BusinessDate.parse(r["occurred_on"])  # a month or a year counts from its first day
+        if when.year == year and when.first <= as_of:
             out.append({"occurred_on": r["occurred_on"], "type": r["type"], "data": json.loads(r["data"])})
     return sorted(out, key=lambda a: (a["occurred_on"], a["type"]))
 
@@ -59,7 +61,7 @@ def council_report(db: Db, clock: Clock, *, as_of: date, known_at: datetime | No
     for docs in countries.values():
         docs.sort(key=lambda d: (d["partner_name"].lower(), d["id"]))
     # What the report rests on: the last log entry recorded at or before known_at.
-    basis = {"position": 0, "hash": "0" * 64}
+    basis = {"position": 0, "hash": GENESIS_HASH}
     for r in log_rows:
         if known_at is None or datetime.fromisoformat(r["recorded_at"]) <= known_at:
             basis = {"position": r["position"], "hash": r["hash"]}

@@ -33,6 +33,9 @@ VIEW_ORDER = {
     "view_reminders": "id",
 }
 
+#: the local government whose register the tests' stores are (TRACKER_ORGANISATION)
+ORGANISATION = "Powiat Piaseczyński"
+
 
 def check_backend() -> str | None:
     """Why the configured backend cannot run (None when it can): never fall back to SQLite silently."""

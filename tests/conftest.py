@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from backend import BACKEND, POSTGRES, Store, check_backend, database_for, drop_stores
+from backend import BACKEND, ORGANISATION, POSTGRES, Store, check_backend, database_for, drop_stores
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -58,8 +58,11 @@ def backend_database(tmp_path: Path) -> str:
 
 @pytest.fixture
 def config(tmp_path: Path) -> Config:
-    """The test's store; in-process fixtures create its tables themselves (``create_tables`` on)."""
-    return Config(database=backend_database(tmp_path))
+    """The test's store; in-process fixtures create its tables themselves (``create_tables`` on).
+
+    The register is the county's (as ``TRACKER_ORGANISATION`` would say), so an omitted ``local_party`` is it.
+    """
+    return Config(database=backend_database(tmp_path), organisation=ORGANISATION)
 
 
 @pytest.fixture

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from flask import Blueprint, Response, current_app, jsonify, request, session, url_for
 
 from application.services import Services
-from application.timeparse import parse_day, parse_moment
+from application.timeparse import parse_moment
+from domain.dates import BusinessDate
 from domain.event_types import EVENT_TYPES
 from domain.values import AREAS, STATUSES
 from projections import queries
+from projections.documents import preview_document
 from web.auth import AUDITORS, EVERYONE, MANAGERS, WRITERS, current_user, requires
-from web.errors import ApiError
+from web.errors import ApiError, invalid_query
+from web.messages import field_message, request_message
 from web.schemas import EVENT_SCHEMAS, AcknowledgeReminderSchema, RegisterPartnershipSchema
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -32,7 +35,7 @@ def _session_writes_need_json() -> None:
     if request.method in ("GET", "HEAD", "OPTIONS") or request.headers.get("Authorization"):
         return
     if session.get("user") and not request.is_json:
-        raise ApiError(400, "with a browser session, send the body as JSON (Content-Type: application/json)")
+        raise ApiError(400, "json_required")
 
 
 # --- request parsing ------------------------------------------------------------------------
@@ -44,12 +47,12 @@ def json_body(*, allow_empty: bool = False) -> dict[str, Any]:
         return {}
     payload = request.get_json(force=True, silent=True)
     if not isinstance(payload, dict):
-        raise ApiError(400, "the body must be a JSON object")
+        raise ApiError(400, "malformed_json")
     try:
         json.dumps(payload, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError:
         # "\ud800" is valid JSON syntax but not text: it could be neither stored nor echoed in an error.
-        raise ApiError(400, "the body must be valid Unicode text (no lone surrogates)") from None
+        raise ApiError(400, "not_unicode") from None
     return payload
 
 
@@ -62,7 +65,7 @@ def if_match() -> int | None:
     if len(text) >= 2 and text[0] == text[-1] == '"':
         text = text[1:-1]
     if not text.isdigit() or not text.isascii():
-        raise ApiError(400, 'If-Match must be the partnership\'s version as an integer, e.g. If-Match: 3 or "3"')
+        raise ApiError(400, "malformed_if_match")
     return int(text)
 
 
@@ -76,18 +79,18 @@ def query_int(name: str, default: int, *, low: int, high: int = MAX_QUERY_INT) -
     if raw is None:
         return default
     if not raw.isdigit() or not raw.isascii():
-        raise ApiError(422, "invalid query", {name: [f"Must be an integer of at least {low}."]})
+        raise invalid_query(name, "below_minimum", low=low)
     digits = raw.lstrip("0") or "0"
     value = high if len(digits) > len(str(high)) else min(int(digits), high)
     if value < low:
-        raise ApiError(422, "invalid query", {name: [f"Must be an integer of at least {low}."]})
+        raise invalid_query(name, "below_minimum", low=low)
     return value
 
 
 def query_choice(name: str, choices: tuple[str, ...]) -> str | None:
     raw = request.args.get(name)
     if raw is not None and raw not in choices:
-        raise ApiError(422, "invalid query", {name: [f"Must be one of: {', '.join(choices)}."]})
+        raise invalid_query(name, "one_of", choices=", ".join(choices))
     return raw
 
 
@@ -96,18 +99,19 @@ def query_bool(name: str) -> bool | None:
     if raw is None:
         return None
     if raw.lower() not in ("true", "false", "1", "0"):
-        raise ApiError(422, "invalid query", {name: ["Must be true or false."]})
+        raise invalid_query(name, "not_a_boolean")
     return raw.lower() in ("true", "1")
 
 
-def query_date(name: str) -> date | None:
+def query_date(name: str) -> BusinessDate | None:
+    """A business date: a day, a month or a year (a month or a year stands for its first day)."""
     raw = request.args.get(name)
     if raw is None:
         return None
     try:
-        return parse_day(raw)
+        return BusinessDate.parse(raw)
     except ValueError:
-        raise ApiError(422, "invalid query", {name: ["Must be a date, YYYY-MM-DD."]}) from None
+        raise invalid_query(name, "not_a_business_date") from None
 
 
 def query_datetime(name: str) -> datetime | None:
@@ -118,16 +122,14 @@ def query_datetime(name: str) -> datetime | None:
     try:
         return parse_moment(raw)
     except ValueError:
-        raise ApiError(
-            422, "invalid query", {name: ["Must be an ISO 8601 date-time, e.g. 2026-11-26T12:00:00Z."]}
-        ) from None
+        raise invalid_query(name, "not_a_moment") from None
 
 
 def partnership_id(raw: str) -> str:
     try:
         return str(UUID(raw))
     except ValueError:
-        raise ApiError(404, f"partnership {raw} not found") from None
+        raise ApiError(404, request_message("partnership_not_found", partnership_id=raw)) from None
 
 
 def created(body: dict[str, Any], location: str) -> Response:
@@ -150,7 +152,7 @@ def health() -> Response:
 def list_partnerships() -> Response:
     country = request.args.get("country")
     if country is not None and (len(country) != 2 or not country.isascii() or not country.isalpha()):
-        raise ApiError(422, "invalid query", {"country": ["Must be an ISO 3166-1 alpha-2 code."]})
+        raise invalid_query("country", "not_a_country_code")
     page = queries.list_partnerships(
         services().db,
         services().clock(),
@@ -185,7 +187,7 @@ def get_partnership(pid: str) -> Response:
     else:
         doc = queries.partnership_at(s.db, pid, s.clock(), as_of=as_of, known_at=known_at)
     if doc is None:
-        raise ApiError(404, f"partnership {pid} not found (at that time)")
+        raise ApiError(404, request_message("partnership_not_found_then", partnership_id=pid))
     return jsonify(doc)
 
 
@@ -194,7 +196,7 @@ def get_partnership(pid: str) -> Response:
 def list_events(pid: str) -> Response:
     events = queries.list_events(services().db, partnership_id(pid))
     if events is None:
-        raise ApiError(404, f"partnership {pid} not found")
+        raise ApiError(404, request_message("partnership_not_found", partnership_id=pid))
     return jsonify({"items": events})
 
 
@@ -207,15 +209,20 @@ def record_event(pid: str) -> Response:
     event_type = payload.pop("type", None)
     if not isinstance(event_type, str) or event_type not in EVENT_SCHEMAS:
         if event_type is None:
-            message = "Missing data for required field."
+            code = "required"
         elif not isinstance(event_type, str):
-            message = "Not a valid string."
+            code = "not_a_string"
         elif event_type in EVENT_TYPES:
-            message = "This type is written by the system."
+            code = "system_type"
         else:
-            message = "Unknown event type."
-        raise ApiError(422, "invalid input", {"type": [message]})
+            code = "unknown_event_type"
+        raise ApiError(422, "invalid_input", {"type": [field_message(code)]})
     fields = EVENT_SCHEMAS[event_type]().load(payload)
+    if query_bool("dry_run"):
+        partnership, event = s.preview_event(
+            UUID(pid), event_type, fields, user=current_user().name, expected_version=expected
+        )
+        return jsonify(preview_document(partnership.fact_list(), event))
     recorded = s.record_event(UUID(pid), event_type, fields, user=current_user().name, expected_version=expected)
     event = queries.get_event(s.db, pid, recorded.version)
     return created(event, url_for("api.list_events", pid=pid))
@@ -240,7 +247,7 @@ def audit_verify() -> Response:
 @requires(*EVERYONE)
 def register() -> Response:
     s = services()
-    as_of = query_date("as_of") or s.today()
+    as_of = query_date("as_of") or BusinessDate.of(s.today())
     known_at = query_datetime("known_at")
     items = queries.register_at(s.db, s.clock(), as_of=as_of, known_at=known_at)
     return jsonify({"as_of": as_of.isoformat(), "known_at": known_at.isoformat() if known_at else None, "items": items})

@@ -11,17 +11,22 @@ from babel import Locale
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from application.timeparse import ISO_DATE
+from domain.dates import BusinessDate
 from domain.event_types import RECORDABLE
 from domain.partnership import snake_case
 from domain.values import (
     ACTIVITY_KINDS,
     AGREEMENT_KINDS,
     AREAS,
+    MAX_INACTIVITY_DAYS,
+    MIN_INACTIVITY_DAYS,
     PARTNER_KINDS,
     REMINDER_KINDS,
+    RESOLUTION_PURPOSES,
     SIDES,
     STATUSES,
 )
+from web.messages import said
 
 _NOT_COUNTRIES = {"ZZ", "EU", "UN", "QO", "EZ", "XA", "XB", "AC", "CP", "CQ", "DG", "EA", "IC", "TA"}  # not ISO 3166-1
 COUNTRY_CODES: frozenset[str] = frozenset(
@@ -54,27 +59,77 @@ TEXT_PATTERN = (
 )
 
 
-class Text(fields.String):
+# --- fields whose every message has a code (web/messages.py) -------------------------------------
+
+#: What any field may say: missing, null, refused by a validator.
+_FIELD_ERRORS = {"required": said("required"), "null": said("null"), "validator_failed": said("invalid")}
+
+
+def _one_of(choices: tuple[str, ...]) -> validate.OneOf:
+    return validate.OneOf(choices, error=said("one_of"))
+
+
+def _at_most(max_length: int) -> validate.Length:
+    return validate.Length(max=max_length, error=said("too_long"))
+
+
+def _between(low: int, high: int) -> validate.Range:
+    return validate.Range(min=low, max=high, error=said("out_of_range"))
+
+
+class String(fields.String):
+    """A string whose every message has a code."""
+
+    default_error_messages = {**_FIELD_ERRORS, "invalid": said("not_a_string"), "invalid_utf8": said("not_a_string")}
+
+
+class Integer(fields.Integer):
+    """An integer whose every message has a code."""
+
+    default_error_messages = {**_FIELD_ERRORS, "invalid": said("not_an_integer"), "too_large": said("number_too_large")}
+
+
+class List(fields.List):
+    """A list whose every message has a code."""
+
+    default_error_messages = {**_FIELD_ERRORS, "invalid": said("not_a_list")}
+
+
+class CommandSchema(Schema):
+    """A command's schema: refuses what is not an object and the fields it does not know, with codes."""
+
+    error_messages = {"type": said("not_an_object"), "unknown": said("unknown_field")}
+
+
+class Text(String):
     """A trimmed string without control characters: 1..max_length characters as sent, at least one left
     after trimming."""
 
+    default_error_messages = {"too_long": said("too_long"), "control_characters": said("control_characters")}
+
     def __init__(self, *, max_length: int = 200, **kwargs: Any) -> None:
         metadata = {"pattern": TEXT_PATTERN, **kwargs.pop("metadata", {})}
-        super().__init__(validate=validate.Length(min=1, max=max_length), metadata=metadata, **kwargs)
+        at_least_one = validate.Length(min=1, error=said("too_short"))
+        super().__init__(validate=[at_least_one, _at_most(max_length)], metadata=metadata, **kwargs)
         self.max_length = max_length
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
         raw = super()._deserialize(value, attr, data, **kwargs)
         if len(raw) > self.max_length:
-            raise ValidationError(f"Longer than maximum length {self.max_length}.")
+            raise self.make_error("too_long", max=self.max_length)
         text = raw.strip()
         if _CONTROL.search(text):
-            raise ValidationError("Must not contain control characters.")
+            raise self.make_error("control_characters")
         return text
 
 
 class IsoDate(fields.Date):
     """A calendar date written exactly ``YYYY-MM-DD`` (RFC 3339 full-date, the OpenAPI ``date`` format)."""
+
+    default_error_messages = {
+        **_FIELD_ERRORS,
+        **dict.fromkeys(("invalid", "invalid_awareness", "format"), said("not_a_date")),
+    }
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
         if isinstance(value, str) and not ISO_DATE.fullmatch(value):
@@ -82,17 +137,43 @@ class IsoDate(fields.Date):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
+class BusinessDateField(fields.Field):
+    """A business date as precise as the record: ``YYYY-MM-DD``, ``YYYY-MM`` or ``YYYY`` (kept as given)."""
+
+    default_error_messages = {**_FIELD_ERRORS, "invalid": said("not_a_business_date")}
+
+    def __init__(self, **kwargs: Any) -> None:
+        metadata = {
+            "type": "string",
+            "pattern": r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$",
+            "example": "2019-10-18",
+            **kwargs.pop("metadata", {}),
+        }
+        super().__init__(metadata=metadata, **kwargs)
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> BusinessDate:
+        if not isinstance(value, str):
+            raise self.make_error("invalid")
+        try:
+            return BusinessDate.parse(value)
+        except ValueError:
+            raise self.make_error("invalid") from None
+
+    def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> str | None:
+        return None if value is None else str(value)
+
+
 def _text(required: bool = False, max_length: int = 200) -> Text:
     return Text(required=required, max_length=max_length, allow_none=not required)
 
 
-def _choice(choices: tuple[str, ...], required: bool = True) -> fields.String:
-    return fields.String(required=required, allow_none=not required, validate=validate.OneOf(choices))
+def _choice(choices: tuple[str, ...], required: bool = True) -> String:
+    return String(required=required, allow_none=not required, validate=_one_of(choices))
 
 
-def _list_of(choices: tuple[str, ...] | None = None, max_items: int = 50) -> fields.List:
-    inner = fields.String(validate=validate.OneOf(choices)) if choices else Text(max_length=200)
-    return fields.List(inner, allow_none=True, validate=validate.Length(max=max_items))
+def _list_of(choices: tuple[str, ...] | None = None, max_items: int = 50) -> List:
+    inner = String(validate=_one_of(choices)) if choices else Text(max_length=200)
+    return List(inner, allow_none=True, validate=_at_most(max_items))
 
 
 #: A country code as the API takes it: any letter case, white space around it trimmed.
@@ -103,8 +184,10 @@ COUNTRY_PATTERN = (
 )
 
 
-class CountryField(fields.String):
+class CountryField(String):
     """An ISO 3166-1 alpha-2 country code, in any letter case; kept upper case."""
+
+    default_error_messages = {"not_a_country": said("not_a_country")}
 
     def __init__(self, **kwargs: Any) -> None:
         description = "ISO 3166-1 alpha-2 country code (any letter case; answered upper case), e.g. IT, GE, UA, ME."
@@ -114,23 +197,23 @@ class CountryField(fields.String):
         text = super()._deserialize(value, attr, data, **kwargs).strip()
         code = text.upper() if text.isascii() else ""  # "ß".upper() is "SS", which is not what was sent
         if code not in COUNTRY_CODES:
-            raise ValidationError("Must be an ISO 3166-1 alpha-2 country code, e.g. IT, GE, UA, ME.")
+            raise self.make_error("not_a_country")
         return code
 
 
 # --- commands -----------------------------------------------------------------------------
 
 
-class RegisterPartnershipSchema(Schema):
+class RegisterPartnershipSchema(CommandSchema):
     partner_name = _text(required=True)
     partner_country = CountryField(required=True)
     partner_kind = _choice(PARTNER_KINDS)
-    local_party = Text(max_length=200, load_default="Powiat Piaseczyński")
-    areas = fields.List(
-        fields.String(validate=validate.OneOf(AREAS)), load_default=list, validate=validate.Length(max=20)
-    )
+    local_party = Text(max_length=200, load_default=None)
+    areas = List(String(validate=_one_of(AREAS)), load_default=list, validate=_at_most(20))
     description = _text(max_length=4000)
-    occurred_on = IsoDate(allow_none=True, metadata={"description": "When it began; not after today."})
+    occurred_on = BusinessDateField(
+        allow_none=True, metadata={"description": "When it began (a day, a month or a year); not after today."}
+    )
     reference = _text()
     note = _text(max_length=4000)
 
@@ -141,10 +224,15 @@ class RegisterPartnershipSchema(Schema):
         return data
 
 
-class RecordedEventSchema(Schema):
+class RecordedEventSchema(CommandSchema):
     """What every recorded event carries."""
 
-    occurred_on = IsoDate(required=True, metadata={"description": "When it happened; not after today (office time)."})
+    occurred_on = BusinessDateField(
+        required=True,
+        metadata={
+            "description": "When it happened: a day, a month or a year, as the record gives it; not after today."
+        },
+    )
     reference = _text()
     note = _text(max_length=4000)
 
@@ -160,7 +248,8 @@ class AgreementSignedSchema(RecordedEventSchema):
 
 
 class CouncilResolutionAdoptedSchema(RecordedEventSchema):
-    resolution_number = _text(required=True, max_length=100)
+    purpose = _choice(RESOLUTION_PURPOSES)
+    resolution_number = _text(max_length=100)
     body = _text()
     areas = _list_of(AREAS, max_items=20)
 
@@ -172,25 +261,32 @@ class SchoolJoinedSchema(RecordedEventSchema):
 
 
 class YouthExchangePlannedSchema(RecordedEventSchema):
-    planned_for = IsoDate(required=True, metadata={"description": "May lie in the future."})
+    planned_for = BusinessDateField(required=True, metadata={"description": "May lie in the future."})
     description = _text(max_length=4000)
 
 
 class YouthExchangeHeldSchema(RecordedEventSchema):
-    ends_on = IsoDate(required=True, metadata={"description": "Not before occurred_on."})
-    participants = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=100_000))
+    ends_on = BusinessDateField(allow_none=True, metadata={"description": "The last day; not before occurred_on."})
+    participants = Integer(allow_none=True, strict=True, validate=_between(1, 100_000))
     host_town = _text()
     schools = _list_of()
 
-    @validates_schema
-    def _ends_after_start(self, data: dict[str, Any], **_: Any) -> None:
-        if data.get("ends_on") and data.get("occurred_on") and data["ends_on"] < data["occurred_on"]:
-            raise ValidationError("Must not be before occurred_on.", "ends_on")
+    _ends_after_start = validates_schema(lambda self, data, **_: _not_before_start(data))
+
+
+def _not_before_start(data: dict[str, Any]) -> None:
+    """``ends_on`` may not end before ``occurred_on`` begins (either may be a month or a year)."""
+    ends, starts = data.get("ends_on"), data.get("occurred_on")
+    if ends is not None and starts is not None and ends.last < starts.first:
+        raise ValidationError(said("not_before_occurred_on"), "ends_on")
 
 
 class ActivityHeldSchema(RecordedEventSchema):
     activity_kind = _choice(ACTIVITY_KINDS)
     title = _text(required=True)
+    ends_on = BusinessDateField(allow_none=True, metadata={"description": "The last day; not before occurred_on."})
+
+    _ends_after_start = validates_schema(lambda self, data, **_: _not_before_start(data))
 
 
 class CooperationSuspendedSchema(RecordedEventSchema):
@@ -203,6 +299,30 @@ class CooperationResumedSchema(RecordedEventSchema):
 
 class PartnershipTerminatedSchema(RecordedEventSchema):
     reason = _text(required=True, max_length=2000)
+    effective_on = BusinessDateField(
+        allow_none=True,
+        metadata={"description": "When it takes effect, after a notice period (not before occurred_on)."},
+    )
+
+    @validates_schema
+    def _effective_after_notice(self, data: dict[str, Any], **_: Any) -> None:
+        ends, starts = data.get("effective_on"), data.get("occurred_on")
+        if ends is not None and starts is not None and ends.last < starts.first:
+            raise ValidationError(said("not_before_occurred_on"), "effective_on")
+
+
+class PartnerRenamedSchema(RecordedEventSchema):
+    partner_name = _text(required=True)
+
+
+class InactivityPeriodSetSchema(RecordedEventSchema):
+    days = Integer(
+        required=True,
+        allow_none=True,
+        strict=True,
+        validate=_between(MIN_INACTIVITY_DAYS, MAX_INACTIVITY_DAYS),
+        metadata={"description": "Days of silence before this partnership counts as inactive; null: the default."},
+    )
 
 
 class NoteAddedSchema(RecordedEventSchema):
@@ -210,11 +330,11 @@ class NoteAddedSchema(RecordedEventSchema):
 
 
 class EventRetractedSchema(RecordedEventSchema):
-    retracts = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=2**53))
+    retracts = Integer(required=True, strict=True, validate=_between(1, 2**53))
     reason = _text(required=True, max_length=2000)
 
 
-class AcknowledgeReminderSchema(Schema):
+class AcknowledgeReminderSchema(CommandSchema):
     note = _text(max_length=2000)
 
 
@@ -254,13 +374,21 @@ class PartnershipSchema(Schema):
     description = fields.String(allow_none=True)
     areas = fields.List(fields.String(), required=True)
     status = fields.String(required=True, validate=validate.OneOf(STATUSES))
-    status_since = fields.Date(required=True)
-    last_activity_on = fields.Date(required=True, allow_none=True)
+    status_since = BusinessDateField(required=True)
+    last_activity_on = BusinessDateField(required=True, allow_none=True)
     inactive = fields.Boolean(required=True)
+    approximate = fields.Boolean(
+        required=True,
+        metadata={"description": "The day asked about falls inside a month or a year the answer rests on."},
+    )
+    inactivity_days = fields.Integer(
+        required=True, allow_none=True, metadata={"description": "Its own inactivity period; null: the default."}
+    )
+    former_names = fields.List(fields.String(), required=True)
     schools = fields.List(fields.Nested(SchoolSchema), required=True)
     version = fields.Integer(required=True)
     registered_at = fields.DateTime(required=True)
-    exists_from = fields.Date(required=True)
+    exists_from = BusinessDateField(required=True)
 
 
 class PartnershipListSchema(Schema):
@@ -279,13 +407,20 @@ class EventSchema(Schema):
     partnership_id = fields.UUID(required=True)
     version = fields.Integer(required=True)
     type = fields.String(required=True)
-    occurred_on = fields.Date(required=True, allow_none=True)
+    occurred_on = BusinessDateField(required=True, allow_none=True)
     recorded_at = fields.DateTime(required=True)
     recorded_by = fields.String(required=True)
     data = fields.Dict(required=True)
     retracted = fields.Boolean(required=True)
     retracted_by = fields.Integer(required=True, allow_none=True)
     retraction_reason = fields.String(required=True, allow_none=True)
+    effect = fields.Dict(
+        required=True,
+        metadata={
+            "description": '{"status_before", "status_after"} as the fold applies it now, or {"none": why, "status"}'
+            " (with made_ineffective_by: the version of the back-dated entry that took its effect away)."
+        },
+    )
 
 
 class EventListSchema(Schema):
@@ -338,5 +473,19 @@ class ReminderListSchema(Schema):
 
 
 class ErrorSchema(Schema):
-    error = fields.String(required=True)
-    fields_ = fields.Dict(data_key="fields", keys=fields.String(), values=fields.List(fields.String()))
+    error = fields.String(required=True, metadata={"description": "What went wrong, in English."})
+    code = fields.String(
+        required=True,
+        metadata={"description": "A stable code for the refusal (docs/api.md lists them), e.g. stale_version."},
+    )
+    fields_ = fields.Dict(
+        data_key="fields",
+        keys=fields.String(),
+        values=fields.List(fields.String()),
+        metadata={"description": "Per field, what is wrong with it, in English."},
+    )
+    field_codes = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.String()),
+        metadata={"description": "Per field, the stable codes of its messages, in the order of fields."},
+    )

@@ -47,7 +47,15 @@ CREATED = {("POST", "/partnerships"), ("POST", f"/partnerships/{PID}/events")}
 def world(client, services, headers):
     """One active partnership (Bar) with an open inactivity reminder; ids to fill the path templates."""
     bar = register(client, headers["officer"])
-    record(client, headers["officer"], bar["id"], "council_resolution_adopted", "2009-03-27", resolution_number="X/1")
+    record(
+        client,
+        headers["officer"],
+        bar["id"],
+        "council_resolution_adopted",
+        "2009-03-27",
+        purpose="establish",
+        resolution_number="X/1",
+    )
     flagged = services.tracker.flag_inactivity(UUID(bar["id"]), today=services.today(), days=365)
     assert flagged is not None
     services.projection.catch_up()

@@ -171,7 +171,15 @@ def register_of_four(client, headers, today):
     recent) and Zugdidi (terminated)."""
     officer = headers["officer"]
     bar = register(client, officer, areas=["culture"])
-    record(client, officer, bar["id"], "council_resolution_adopted", "2009-03-27", resolution_number="XXV/4/09")
+    record(
+        client,
+        officer,
+        bar["id"],
+        "council_resolution_adopted",
+        "2009-03-27",
+        purpose="establish",
+        resolution_number="XXV/4/09",
+    )
     luck = register(
         client,
         officer,

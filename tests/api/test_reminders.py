@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
+from backend import ORGANISATION
 from conftest import backend_database
 from flask.testing import FlaskClient
 
@@ -24,7 +25,7 @@ REMINDER_KEYS = {"id", "partnership_id", "kind", "opened_on", "open", "acknowled
 @pytest.fixture
 def config(tmp_path: Path) -> Config:
     """The store under tmp_path with the office's "today" fixed, so the scan and the API agree on the date."""
-    return Config(database=backend_database(tmp_path), fixed_today=TODAY)
+    return Config(database=backend_database(tmp_path), fixed_today=TODAY, organisation=ORGANISATION)
 
 
 @pytest.fixture

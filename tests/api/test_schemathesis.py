@@ -59,7 +59,15 @@ def history(client, services, headers, today):
     officer = headers["officer"]
     bar = register(client, officer, description="Czarnogóra, gmina nad Adriatykiem")
     pid = bar["id"]
-    record(client, officer, pid, "council_resolution_adopted", "2009-03-27", resolution_number="XXV/4/09")
+    record(
+        client,
+        officer,
+        pid,
+        "council_resolution_adopted",
+        "2009-03-27",
+        purpose="establish",
+        resolution_number="XXV/4/09",
+    )
     record(client, officer, pid, "school_joined", "2010-09-01", school_name="LO Piaseczno", side="local")
     suspension = record(client, officer, pid, "cooperation_suspended", "2014-06-01", reason="Brak kontaktu")
     record(client, officer, pid, "activity_held", "2012-09-15", activity_kind="visit", title="Wizyta")

@@ -31,7 +31,15 @@ def test_the_story_of_bar_montenegro(client, headers, today):
 
     # The council's resolution XXV/4/09 of 2009-03-27 is entered: Bar is active since that day,
     # and in business time it exists from then on.
-    resolution = record(client, officer, pid, "council_resolution_adopted", "2009-03-27", resolution_number="XXV/4/09")
+    resolution = record(
+        client,
+        officer,
+        pid,
+        "council_resolution_adopted",
+        "2009-03-27",
+        purpose="establish",
+        resolution_number="XXV/4/09",
+    )
     doc = get_partnership(client, officer, pid)
     assert (doc["status"], doc["status_since"], doc["last_activity_on"]) == ("active", "2009-03-27", "2009-03-27")
     assert at(client, auditor, pid, as_of="2009-03-27").get_json()["status"] == "active"

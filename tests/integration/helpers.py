@@ -16,13 +16,13 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from backend import Store, database_for
+from backend import ORGANISATION, Store, database_for
 
 REPO = Path(__file__).resolve().parents[2]
 TRACKER = REPO / ".venv" / "bin" / "tracker"
@@ -49,7 +49,7 @@ def open_services(database: str | Path) -> Any:
     from application.config import Config
     from application.services import build_services
 
-    return build_services(Config(database=str(database), fixed_today=TODAY))
+    return build_services(Config(database=str(database), fixed_today=TODAY, organisation=ORGANISATION))
 
 
 def bare_projection(database: str | Path) -> tuple[Any, Any]:
@@ -90,7 +90,7 @@ def stored_count(database: str | Path) -> int:
 def cli_env(tmp_path: Path, *, init: bool = True, **extra: str) -> dict[str, str]:
     """The environment of a ``tracker`` command on the store of ``tmp_path`` (``extra`` may override it)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKER_")}
-    return {**env, "TRACKER_DATABASE": database_for(tmp_path, init=init), **extra}
+    return {**env, "TRACKER_DATABASE": database_for(tmp_path, init=init), "TRACKER_ORGANISATION": ORGANISATION, **extra}
 
 
 def tracker(tmp_path: Path, *args: str, env: Mapping[str, str] | None = None, timeout: float = 120) -> Any:
@@ -105,6 +105,18 @@ def tracker(tmp_path: Path, *args: str, env: Mapping[str, str] | None = None, ti
     )
     result.stderr = result.stderr.decode("utf-8", "replace")
     return result
+
+
+def log_entries(db: Any, *, after: int = 0, batch: int = 1000) -> Iterator[dict[str, Any]]:
+    """Every log entry in position order, read from the read model page by page (``queries.log_page``)."""
+    from projections.queries import log_page
+
+    while True:
+        page = log_page(db, after=after, limit=batch)
+        yield from page["items"]
+        if page["next"] is None:
+            return
+        after = page["next"]
 
 
 def free_port() -> int:
@@ -169,17 +181,18 @@ def all_log_entries(base: str, token: str) -> list[dict[str, Any]]:
 class Server:
     """`tracker serve --no-demo [ARGS]` on a free loopback port, its output to ``tmp_path/NAME.log``.
 
-    It runs in a session of its own, so that stopping it also stops gunicorn's workers.
+    It runs in a session of its own, so that stopping it also stops gunicorn's workers. ``program`` is the
+    ``tracker`` script to run (the checkout's by default; another installation's in test_installed_package).
     """
 
-    def __init__(self, tmp_path: Path, env: Mapping[str, str], name: str, *args: str) -> None:
+    def __init__(self, tmp_path: Path, env: Mapping[str, str], name: str, *args: str, program: Path = TRACKER) -> None:
         self.name = name
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = tmp_path / f"{name}.log"
         self.log = self.log_path.open("wb")
         self.process = subprocess.Popen(
-            [str(TRACKER), "serve", "--host", "127.0.0.1", "--port", str(self.port), "--no-demo", *args],
+            [str(program), "serve", "--host", "127.0.0.1", "--port", str(self.port), "--no-demo", *args],
             cwd=tmp_path,
             env=dict(env),
             stdout=self.log,

@@ -125,6 +125,28 @@ def test_an_edited_read_model_row_is_named(seeded):
     assert any(p["kind"] == "read_model" and "view_partnerships" in p["detail"] for p in report["problems"])
 
 
+def test_a_rewritten_entry_that_a_partnerships_row_folds_in_is_named_at_its_own_position(seeded):
+    """A later entry's text that the partnership's read model keeps (a school's name, searchable) is rewritten:
+    the first bad position is that entry's, not the partnership's registration, though its row differs too."""
+    with seeded.db.transaction(write=False) as tx:
+        position, pid = tx.execute(
+            f"SELECT position, partnership_id FROM {seeded.db.table('view_log')}"
+            " WHERE type = 'school_joined' ORDER BY position LIMIT 1"
+        ).fetchone().values()
+        registered = tx.scalar(
+            f"SELECT MIN(position) FROM {seeded.db.table('view_log')} WHERE partnership_id = ?", (pid,)
+        )
+    assert registered < position
+    row = _stored(seeded, position)
+    assert b'"school_name":"' in bytes(row["state"])
+    _set_state(seeded, row, bytes(row["state"]).replace(b'"school_name":"', b'"school_name":"Z', 1))
+    report = verify_store(seeded.tracker, seeded.db)
+    assert not report["ok"]
+    assert report["problems"][0]["position"] == position
+    partnership_rows = [p for p in report["problems"] if "view_partnerships" in p["detail"]]
+    assert [p["position"] for p in partnership_rows] == [position]
+
+
 def test_a_kept_digest_proves_the_past_even_after_a_consistent_rewrite(seeded):
     """A digest kept before a rewrite exposes it, even when the rewriter re-chained and rebuilt everything."""
     kept = head(seeded.db)

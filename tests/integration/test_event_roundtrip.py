@@ -11,6 +11,7 @@ import pytest
 from backend import database_for
 
 from application.config import Config
+from domain.dates import BusinessDate
 from domain.event_types import EVENT_TYPES
 from domain.partnership import Partnership, event_type_of
 from domain.tracker import Tracker
@@ -44,7 +45,12 @@ HISTORY: list[tuple[str, dict]] = [
     ),
     (
         "council_resolution_adopted",
-        {"occurred_on": date(2009, 6, 25), "resolution_number": "XXI/150/2009", "body": "Rada Powiatu"},
+        {
+            "occurred_on": date(2009, 6, 25),
+            "purpose": "establish",
+            "resolution_number": "XXI/150/2009",
+            "body": "Rada Powiatu",
+        },
     ),
     ("school_joined", {"occurred_on": date(2011, 9, 1), "school_name": "LO im. Kopernika", "side": "local"}),
     (
@@ -67,11 +73,21 @@ HISTORY: list[tuple[str, dict]] = [
     ("note_added", {"occurred_on": date(2016, 2, 2), "text": "Telefon od partnera\nbez ustaleń"}),
     ("activity_held", {"occurred_on": date(2017, 4, 4), "activity_kind": "other", "title": "Wpis błędny"}),
     ("event_retracted", {"occurred_on": date(2026, 2, 1), "retracts": 12, "reason": "Wpisano omyłkowo"}),
+    ("partner_renamed", {"occurred_on": "2020", "partner_name": "Opština Bar"}),
+    ("inactivity_period_set", {"occurred_on": "2021-03", "days": 400}),
 ]
 
 
 def tracker_on(database: str) -> Tracker:
     return Tracker(env=Config(database=database).eventsourcing_env())
+
+
+BUSINESS_DATES = ("occurred_on", "planned_for", "ends_on", "last_activity_on", "effective_on")
+
+
+def given(name: str, value: object) -> object:
+    """What a field reads back as: a business date is a BusinessDate, as precise as it was given."""
+    return BusinessDate.of(value) if name in BUSINESS_DATES and value is not None else value
 
 
 def own_fields(event: Partnership.Event) -> dict:
@@ -80,8 +96,10 @@ def own_fields(event: Partnership.Event) -> dict:
 
 def assert_no_date_strings(event: Partnership.Event) -> None:
     for name, value in own_fields(event).items():
-        if name in ("occurred_on", "registered_on", "planned_for", "ends_on", "last_activity_on"):
-            assert value is None or type(value) is date, (event_type_of(event), name, value)
+        if name == "registered_on":
+            assert type(value) is date, (event_type_of(event), name, value)
+        if name in ("occurred_on", "planned_for", "ends_on", "last_activity_on", "effective_on"):
+            assert value is None or type(value) is BusinessDate, (event_type_of(event), name, value)
         assert not (isinstance(value, str) and len(value) == 10 and value[4:5] == "-" and value[7:8] == "-"), (
             event_type_of(event),
             name,
@@ -103,8 +121,8 @@ def write_every_type(path: str) -> UUID:
         for event_type, fields in HISTORY:
             tracker.record_event(pid, event_type, fields, recorded_by="ala", today=TODAY)
         flagged = tracker.flag_inactivity(pid, today=TODAY, days=365)
-        assert flagged is not None and flagged.result == [14]
-        tracker.acknowledge_reminder(pid, 14, note="Zadzwonię", recorded_by="jan", today=TODAY)
+        assert flagged is not None and flagged.result == [16]
+        tracker.acknowledge_reminder(pid, 16, note="Zadzwonię", recorded_by="jan", today=TODAY)
         tracker.record_event(
             pid,
             "partnership_terminated",
@@ -118,7 +136,7 @@ def write_every_type(path: str) -> UUID:
 
 
 def test_every_event_type_reloads_with_identical_fields(db: str):
-    """All 15 types written by one Tracker reload from the file, in a new Tracker, field for field."""
+    """All 17 types written by one Tracker reload from the file, in a new Tracker, field for field."""
     pid = write_every_type(db)
     reader = tracker_on(db)
     try:
@@ -127,29 +145,34 @@ def test_every_event_type_reloads_with_identical_fields(db: str):
         reader.close()
 
     assert sorted({event_type_of(e) for e in events}) == sorted(EVENT_TYPES)
-    assert [e.originator_version for e in events] == list(range(1, 17))
+    assert [e.originator_version for e in events] == list(range(1, 19))
 
     registered = events[0]
     assert isinstance(registered, Partnership.PartnershipRegistered)
     for name, value in REGISTRATION.items():
-        assert getattr(registered, name) == value, name
+        assert getattr(registered, name) == given(name, value), name
     assert (registered.registered_on, registered.recorded_by) == (TODAY, "ala")
 
     for (event_type, fields), event in zip(HISTORY, events[1:], strict=False):
         assert event_type_of(event) == event_type
         for name, value in fields.items():
-            assert getattr(event, name) == value, (event_type, name)
+            assert getattr(event, name) == given(name, value), (event_type, name)
         assert event.recorded_by == "ala"
 
-    flag, ack, termination = events[13:]
+    flag, ack, termination = events[15:]
     assert (flag.kind, flag.last_activity_on, flag.occurred_on, flag.recorded_by) == (
         "inactive",
-        date(2015, 6, 1),
-        TODAY,
+        BusinessDate(2015, 6, 1),
+        BusinessDate.of(TODAY),
         "system",
     )
-    assert (ack.flagged_version, ack.note, ack.recorded_by, ack.occurred_on) == (14, "Zadzwonię", "jan", TODAY)
-    assert (termination.reason, termination.occurred_on) == ("Uchwała rady", TODAY)
+    assert (ack.flagged_version, ack.note, ack.recorded_by, ack.occurred_on) == (
+        16,
+        "Zadzwonię",
+        "jan",
+        BusinessDate.of(TODAY),
+    )
+    assert (termination.reason, termination.occurred_on) == ("Uchwała rady", BusinessDate.of(TODAY))
 
     for event in events:
         assert_no_date_strings(event)
@@ -173,7 +196,7 @@ def test_reloaded_events_equal_the_first_reading(db: str):
         assert list(second.events.get(pid)) == first_events
         assert partnership.state == first_state
         assert partnership.fact_list() == first_facts
-        assert partnership.version == 16
+        assert partnership.version == 18
     finally:
         second.close()
 
@@ -187,12 +210,13 @@ def test_the_reloaded_state_is_the_expected_one(db: str):
     finally:
         reader.close()
     state = partnership.state
-    assert (state.status, state.status_since) == ("terminated", TODAY)
-    assert state.last_activity_on == date(2015, 6, 1)  # the 2017 activity is retracted
+    assert (state.status, state.status_since) == ("terminated", BusinessDate.of(TODAY))
+    assert state.last_activity_on == BusinessDate(2015, 6, 1)  # the 2017 activity is retracted
     assert state.schools == (("LO im. Kopernika", "local", None),)
     assert state.areas == ("culture", "tourism", "education")
-    assert not partnership.is_reminder_open(14)
-    assert all(type(f.occurred_on) is date for f in partnership.fact_list())
+    assert (state.partner_name, state.inactivity_days) == ("Opština Bar", 400)
+    assert not partnership.is_reminder_open(16)
+    assert all(type(f.occurred_on) is BusinessDate for f in partnership.fact_list())
 
 
 # --- snapshots ----------------------------------------------------------------------------------------
@@ -247,9 +271,9 @@ def test_snapshot_every_hundred_events_reloads_to_the_same_state(db: str):
         replayed_to_100 = replay_without_snapshot(reader, pid, lte=100)
         assert from_snapshot.fact_list() == replayed_to_100.fact_list()
         assert from_snapshot.state == replayed_to_100.state
-        assert all(type(f.occurred_on) is date for f in from_snapshot.fact_list())
+        assert all(type(f.occurred_on) is BusinessDate for f in from_snapshot.fact_list())
         plans = [f for f in from_snapshot.fact_list() if f.type == "youth_exchange_planned"]
-        assert plans and all(type(f.data["planned_for"]) is date for f in plans)
+        assert plans and all(type(f.data["planned_for"]) is BusinessDate for f in plans)
 
         partnership = reader.get_partnership(pid)
         full = replay_without_snapshot(reader, pid)
@@ -258,7 +282,7 @@ def test_snapshot_every_hundred_events_reloads_to_the_same_state(db: str):
         assert partnership.state == full.state
         assert partnership.state.status == "active"
         # the last event (i = 117) is a plan, not activity; the one before (i = 116) joined a school
-        assert partnership.state.last_activity_on == date(2011, 1, 1) + timedelta(days=116)
+        assert partnership.state.last_activity_on == BusinessDate.of(date(2011, 1, 1) + timedelta(days=116))
     finally:
         reader.close()
 
@@ -278,7 +302,7 @@ def test_a_snapshotted_partnership_takes_new_events(db: str):
     reader = tracker_on(db)
     try:
         state = reader.get_partnership(pid).state
-        assert (state.status, state.status_since) == ("suspended", TODAY)
+        assert (state.status, state.status_since) == ("suspended", BusinessDate.of(TODAY))
         assert state == replay_without_snapshot(reader, pid).state
     finally:
         reader.close()

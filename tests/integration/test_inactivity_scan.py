@@ -29,7 +29,7 @@ from application.services import Services, build_services
 from projections import queries
 from projections.documents import reminder_id
 
-from .helpers import TODAY, TRACKER, cli_env, database_of, open_services, record, register, tracker
+from .helpers import TODAY, TRACKER, cli_env, database_of, log_entries, open_services, record, register, tracker
 
 DAYS = 365
 
@@ -42,7 +42,7 @@ def log_position(services: Services) -> int:
 def flags_in_log(services: Services) -> list[dict[str, Any]]:
     """Every inactivity_flagged entry of the log, through the read model (caught up first)."""
     services.projection.catch_up()
-    return [e for e in queries.log_entries(services.db) if e["type"] == "inactivity_flagged"]
+    return [e for e in log_entries(services.db) if e["type"] == "inactivity_flagged"]
 
 
 def agreement(services: Services, pid: UUID, on: str) -> None:
@@ -440,7 +440,7 @@ def _downgrade(database: str, *, keep_plan_column: bool) -> None:
                 version BIGINT NOT NULL,
                 doc TEXT NOT NULL);
             INSERT INTO view_partnerships
-                SELECT id, sort_name, partner_country, status, last_activity_on, {plan_value} search, version, doc
+                SELECT id, sort_name, partner_country, status, last_activity_end, {plan_value} search, version, doc
                 FROM old_partnerships;
             DROP TABLE old_partnerships;
             CREATE INDEX view_partnerships_sort ON view_partnerships (sort_name, id);
@@ -464,7 +464,7 @@ def _scan_after_upgrade(tmp_path: Path, *, keep_plan_column: bool) -> None:
     s = open_services(database)
     try:
         store = Store(database)
-        assert {"spell_flagged", "next_plan_due"} <= store.columns("view_partnerships")
+        assert {"spell_flagged", "next_plan_due", "last_activity_end", "due_on"} <= store.columns("view_partnerships")
         assert store.rows("SELECT value FROM view_meta WHERE name = 'layout'") != []
         ids = {p["id"] for p in queries.list_partnerships(s.db, queries.Clock(TODAY, DAYS))["items"]}
         assert ids == {str(quiet), str(fresh)}

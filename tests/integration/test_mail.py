@@ -18,6 +18,7 @@ from pathlib import Path
 from uuid import UUID
 
 import pytest
+from backend import ORGANISATION
 
 from application import jobs
 from application.config import Config
@@ -41,7 +42,13 @@ def smtp() -> Iterator[SmtpServer]:
 @pytest.fixture
 def config(tmp_path: Path, smtp: SmtpServer) -> Config:
     """The test's store, mail to the loopback server, links to BASE_URL, today fixed."""
-    return Config(database=database_of(tmp_path), smtp_url=smtp.url, base_url=BASE_URL, fixed_today=TODAY)
+    return Config(
+        database=database_of(tmp_path),
+        smtp_url=smtp.url,
+        base_url=BASE_URL,
+        fixed_today=TODAY,
+        organisation=ORGANISATION,
+    )
 
 
 @pytest.fixture

@@ -90,6 +90,7 @@ def write_history(tracker: Any, catch_up: Any = None, partnerships: int = 6) -> 
                 tracker,
                 pid,
                 "council_resolution_adopted",
+                purpose="establish",
                 resolution_number=f"XII/{i}/2012",
                 occurred_on=date(2012, 5, 1),
             )

@@ -22,6 +22,7 @@ from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecution
 from apscheduler.schedulers.base import STATE_STOPPED
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from backend import ORGANISATION
 
 from application.config import Config, load_config
 from entrypoints import scheduler as sched
@@ -53,7 +54,7 @@ def job_config(tmp_path: Path, smtp: SmtpServer) -> Config:
         s.users.add("ewa", "auditor", email="ewa@powiat.example")
     finally:
         s.close()
-    return Config(database=database, smtp_url=smtp.url, fixed_today=TODAY)
+    return Config(database=database, smtp_url=smtp.url, fixed_today=TODAY, organisation=ORGANISATION)
 
 
 def utc(*args: int) -> datetime:

@@ -57,6 +57,8 @@ TYPED: dict[str, tuple[dict[str, object], dict[str, object]]] = {
     "cooperation_resumed": ({"reason": "Nowa rada"}, {"reason": "Nowa rada"}),
     "partnership_terminated": ({"reason": "Połączenie gmin"}, {"reason": "Połączenie gmin"}),
     "note_added": ({"text": "Zapis z posiedzenia", "note": "ok"}, {"text": "Zapis z posiedzenia", "note": "ok"}),
+    "partner_renamed": ({"partner_name": "Opština Bar"}, {"partner_name": "Opština Bar"}),
+    "inactivity_period_set": ({"days": "1095"}, {"days": 1095}),
 }
 #: What the partnership must have gone through for the event to be allowed.
 BEFORE = {"cooperation_suspended": ["agreement_signed"], "cooperation_resumed": ["agreement_signed", "suspended"]}
@@ -194,7 +196,7 @@ def test_in_english_the_errors_are_english(signed_in: Callable[..., FlaskClient]
     officer = signed_in("officer", lang="en")
     response = post_form(officer, f"/partnerships/{bar}/record/note_added", {"occurred_on": "1.1.2020"})
     html = response.get_data(as_text=True)
-    assert "Give a date as YYYY-MM-DD." in html and "Required." in html
+    assert "Give a day (YYYY-MM-DD), a month (YYYY-MM) or a year (YYYY)." in html and "Required." in html
 
 
 def test_retract_asks_for_a_reason(signed_in: Callable[..., FlaskClient], services: Services, bar: str) -> None:

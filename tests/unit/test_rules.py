@@ -805,7 +805,7 @@ def test_as_of_counts_a_month_or_a_year_from_its_first_day():
 @pytest.mark.parametrize(
     ("day", "status", "since"),
     [
-        ("2008-12-31", "proposed", SINCE_ENTERED),
+        ("2008-12-31", "proposed", bd("2009-01-01")),  # before it exists: proposed from its first day
         ("2009-01-01", "intent", bd("2009-01-01")),
         ("2010-05-31", "intent", bd("2009-01-01")),
         ("2010-06-01", "active", bd("2010-06-01")),

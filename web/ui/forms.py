@@ -16,7 +16,7 @@ from marshmallow import Schema, fields, validate
 from werkzeug.datastructures import MultiDict
 
 from web.errors import ApiError, to_api_error
-from web.schemas import CountryField, IsoDate, Text
+from web.schemas import BusinessDateField, CountryField, IsoDate, Text
 from web.ui.i18n import say
 from web.ui.vocab import FIELD_HINTS, FIELD_LABELS
 
@@ -64,7 +64,7 @@ def form_field(name: str, f: fields.Field) -> FormField:
     """The input that fits a schema field."""
     if isinstance(f, CountryField):
         return FormField(name, "country", f.required)
-    if isinstance(f, IsoDate):
+    if isinstance(f, IsoDate | BusinessDateField):
         return FormField(name, "date", f.required)
     if isinstance(f, fields.Integer):
         return FormField(name, "number", f.required)

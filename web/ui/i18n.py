@@ -15,6 +15,7 @@ from flask_babel import format_date, format_datetime, get_locale, get_translatio
 from markupsafe import Markup
 
 from application.vocabulary import DEFAULT_LANGUAGE, LANGUAGES, Message, Words
+from domain.dates import MONTH, YEAR, BusinessDate
 from web.schemas import COUNTRY_CODES
 
 LANGUAGE_COOKIE = "lang"
@@ -65,15 +66,23 @@ def _collation_key(text: str) -> tuple:
 
 
 def as_date(value: date | str | None) -> date | None:
+    """The day a value names (a month or a year: its first day)."""
     if value is None or value == "":
         return None
-    return value if isinstance(value, date) else date.fromisoformat(value)
+    return value if isinstance(value, date) else BusinessDate.of(value).first
 
 
-def day(value: date | str | None, fmt: str = "medium") -> str:
-    """A date in the page's language ("20 wrz 2018", "Sep 20, 2018")."""
-    d = as_date(value)
-    return format_date(d, fmt) if d else ""
+def day(value: date | BusinessDate | str | None, fmt: str = "medium") -> str:
+    """A business date in the page's language, as precise as it was given: "20 wrz 2018" / "20 Sept 2018",
+    a month "styczeń 2008" / "January 2008", a year "2019"."""
+    if value is None or value == "":
+        return ""
+    when = BusinessDate.of(value)
+    if when.precision == YEAR:
+        return str(when.year)
+    if when.precision == MONTH:
+        return format_date(when.first, "LLLL y")
+    return format_date(when.first, fmt)
 
 
 def moment(value: datetime | str | None, fmt: str = "medium") -> str:
@@ -90,8 +99,8 @@ def time_tag(value: date | datetime | str | None, fmt: str = "medium") -> Markup
     if isinstance(value, datetime) or (isinstance(value, str) and len(value) > 10):
         text, iso = moment(value, fmt), value.isoformat() if isinstance(value, datetime) else value
     else:
-        d = as_date(value)
-        text, iso = day(d, fmt), d.isoformat() if d else ""
+        when = BusinessDate.of(value)
+        text, iso = day(when, fmt), when.isoformat()  # a month or a year is a valid <time> value as it is
     return Markup('<time datetime="{}">{}</time>').format(iso, text)
 
 

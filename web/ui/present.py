@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
-from application.timeparse import parse_day, parse_moment
+from application.timeparse import parse_moment
+from domain.dates import BusinessDate
+from domain.event_types import EVENT_TYPES
 from domain.values import STATUSES
 from web.messages import field_message
 from web.schemas import COUNTRY_CODES, EVENT_SCHEMAS, RegisterPartnershipSchema
@@ -17,7 +19,7 @@ from web.ui.forms import Form
 from web.ui.i18n import country_name, day, say
 from web.ui.vocab import CHOICE_LABELS, FIELD_LABELS
 
-DATE_KEYS = frozenset({"occurred_on", "planned_for", "ends_on", "last_activity_on", "registered_on"})
+DATE_KEYS = frozenset({"occurred_on", "registered_on", *(name for t in EVENT_TYPES.values() for name in t.date_fields)})
 #: Shown elsewhere on the timeline (the date in the heading) or meaningless to a reader.
 HIDDEN_KEYS = frozenset({"occurred_on", "flagged_version"})
 
@@ -111,19 +113,17 @@ def read_filters(args: MultiDict, areas: tuple[str, ...]) -> tuple[dict[str, Any
     return filters, errors
 
 
-def read_moment(args: MultiDict, tz: ZoneInfo) -> tuple[date | None, datetime | None, dict[str, list[str]]]:
-    """``as_of`` (a date) and ``known_at`` (a date-time in the office's time zone, as a datetime-local input
-    sends it, or ISO with an offset) from the query string."""
+def read_moment(args: MultiDict, tz: ZoneInfo) -> tuple[BusinessDate | None, datetime | None, dict[str, list[str]]]:
+    """``as_of`` (a day, a month or a year) and ``known_at`` (a date-time in the office's time zone, as a
+    datetime-local input sends it, or ISO with an offset) from the query string."""
     errors: dict[str, list[str]] = {}
     as_of = known_at = None
     raw = args.get("as_of", "").strip()
     if raw:
         try:
-            as_of = parse_day(raw)
+            as_of = BusinessDate.parse(raw)
         except ValueError:
-            as_of = None
-        if as_of is None:
-            errors["as_of"] = [say(field_message("not_a_date"))]
+            errors["as_of"] = [say(field_message("not_a_business_date"))]
     raw = args.get("known_at", "").strip()
     if raw:
         try:

@@ -26,6 +26,7 @@ SIDE_LABELS = _lazy(vocabulary.SIDE_LABELS)
 ACTIVITY_KIND_LABELS = _lazy(vocabulary.ACTIVITY_KIND_LABELS)
 REMINDER_KIND_LABELS = _lazy(vocabulary.REMINDER_KIND_LABELS)
 EVENT_TYPE_LABELS = _lazy(vocabulary.EVENT_TYPE_LABELS)
+EFFECT_LABELS = _lazy(vocabulary.EFFECT_LABELS)
 FIELD_LABELS = _lazy(vocabulary.FIELD_LABELS)
 #: The label of each value vocabulary, by field name.
 CHOICE_LABELS = {name: _lazy(labels) for name, labels in vocabulary.CHOICE_LABELS.items()}
@@ -33,12 +34,17 @@ CHOICE_LABELS = {name: _lazy(labels) for name, labels in vocabulary.CHOICE_LABEL
 #: Hints shown under a field (tied to it with aria-describedby).
 FIELD_HINTS = {
     "partner_country": _l("Choose from the list."),
-    "occurred_on": _l("Not after today. History may be entered late: give the day it really happened."),
+    "occurred_on": _l(
+        "A day (2019-10-18), a month (2008-01) or a year (2019): as precise as the record, never invented."
+        " Not after today; history may be entered late."
+    ),
+    "effective_on": _l("When a notice period ends; leave empty when it took effect at once."),
+    "days": _l("30 to 3650 days; leave empty for the register's default."),
     "signatories": _l("One per line."),
     "parties": _l("One per line."),
     "schools": _l("One per line."),
-    "planned_for": _l("May lie in the future."),
-    "ends_on": _l("Not before the day it began."),
+    "planned_for": _l("A day, a month or a year; may lie in the future."),
+    "ends_on": _l("The last day (or month, or year); not before it began."),
 }
 
 #: The label of each value vocabulary, by field name.
