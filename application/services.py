@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from application.config import Config, ConfigError
+from application.seed import load_seed, load_seed_file
 from application.users import UserStore
 from domain.errors import InvalidField, ReminderNotFound, ReminderNotOpen
 from domain.partnership import Partnership
@@ -140,8 +141,6 @@ class Services:
 
     def load_seed(self) -> int:
         """Load the county's partner list (idempotent); the number of events written."""
-        from application.seed import load_seed, load_seed_file
-
         seed = load_seed_file()
         if not self.config.organisation and seed.get("organisation"):
             self.users.setting("organisation", seed["organisation"])  # the demo names its county (first one wins)

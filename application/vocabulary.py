@@ -30,15 +30,12 @@ from babel.support import Translations
 
 from application.i18n import compiled_translations
 from domain import errors as domain_errors
+from domain.dates import MONTH, YEAR, BusinessDate
+from domain.errors import N_  # the marker of English kept as message ids, shared with the domain's messages
 
 #: The languages the catalogues speak, the default first.
 LANGUAGES: tuple[str, ...] = ("pl", "en")
 DEFAULT_LANGUAGE = "pl"
-
-
-def N_(message: str) -> str:  # noqa: N802 - the conventional name of gettext's no-op marker
-    """Mark ``message`` for the catalogues (``pybabel extract`` finds it) and return it untranslated."""
-    return message
 
 
 # --- the vocabulary ----------------------------------------------------------------------------------
@@ -295,15 +292,20 @@ class Words:
         return self.gettext(FIELD_LABELS[name]) if name in FIELD_LABELS else name
 
     def day(self, value: Any) -> str:
-        """A day in this language; a month or a year (or anything that is not a day) as it is written."""
+        """A business date in this language, as precise as given: a day, a month ("styczeń 2008") or a year."""
         if value is None or value == "":
             return ""
         if isinstance(value, date):
             return self._day(value)
         try:
-            return self._day(date.fromisoformat(str(value)))
+            when = BusinessDate.of(str(value))
         except ValueError:
             return str(value)
+        if when.precision == YEAR:
+            return str(when.year)
+        if when.precision == MONTH:
+            return format_date(when.first, format="LLLL y", locale=self.locale)
+        return self._day(when.first)
 
     def parameter(self, name: str, value: Any) -> Any:
         """A message's parameter as this language says it: a vocabulary's value by its label, a day as a day."""

@@ -135,6 +135,51 @@ def _later(a: BusinessDate | None, b: BusinessDate) -> BusinessDate:
     return b if a is None or b.last > a.last else a
 
 
+def _areas(state: State, fact: Fact) -> dict[str, Any]:
+    return {"areas": _merge(state.areas, fact.data.get("areas"))}
+
+
+def _school(state: State, fact: Fact) -> dict[str, Any]:
+    school = (fact.data["school_name"], fact.data["side"], fact.data.get("town"))
+    return {} if school in state.schools else {"schools": (*state.schools, school)}
+
+
+def _plan(state: State, fact: Fact) -> dict[str, Any]:
+    return {"plans": (*state.plans, (fact.version, fact.occurred_on, fact.data["planned_for"]))}
+
+
+def _exchange(state: State, fact: Fact) -> dict[str, Any]:
+    return {"exchanges_held": (*state.exchanges_held, fact.occurred_on)}
+
+
+def _rename(state: State, fact: Fact) -> dict[str, Any]:
+    name = fact.data["partner_name"]
+    return {"partner_name": name, "names": _merge(state.names, [name])}
+
+
+def _period(state: State, fact: Fact) -> dict[str, Any]:
+    return {"inactivity_days": fact.data.get("days")}
+
+
+def _flag(state: State, fact: Fact) -> dict[str, Any]:
+    if fact.data.get("kind") == "exchange_overdue":
+        return {"flagged_plans": state.flagged_plans | {fact.data.get("plan_version")}}
+    return {"flagged_spells": state.flagged_spells | {fact.data.get("last_activity_on")}}
+
+
+#: What the state remembers of a fact that took effect, by type (besides status, references and activity).
+_REMEMBERED = {
+    "agreement_signed": _areas,
+    "council_resolution_adopted": _areas,
+    "school_joined": _school,
+    "youth_exchange_planned": _plan,
+    "youth_exchange_held": _exchange,
+    "partner_renamed": _rename,
+    "inactivity_period_set": _period,
+    "inactivity_flagged": _flag,
+}
+
+
 def apply_fact(state: State, fact: Fact) -> State:
     """The state after one fact; a fact not allowed in the state it meets changes nothing."""
     effect = transition(fact.type, state.status, fact.data)
@@ -146,26 +191,9 @@ def apply_fact(state: State, fact: Fact) -> State:
         changes["status"] = effect.status_after
         changes["status_since"] = fact.when
     data = fact.data
-    if fact.type in ("agreement_signed", "council_resolution_adopted"):
-        changes["areas"] = _merge(state.areas, data.get("areas"))
-    if fact.type == "school_joined":
-        school = (data["school_name"], data["side"], data.get("town"))
-        if school not in state.schools:
-            changes["schools"] = (*state.schools, school)
-    elif fact.type == "youth_exchange_planned":
-        changes["plans"] = (*state.plans, (fact.version, fact.occurred_on, data["planned_for"]))
-    elif fact.type == "youth_exchange_held":
-        changes["exchanges_held"] = (*state.exchanges_held, fact.occurred_on)
-    elif fact.type == "partner_renamed":
-        changes["partner_name"] = data["partner_name"]
-        changes["names"] = _merge(state.names, [data["partner_name"]])
-    elif fact.type == "inactivity_period_set":
-        changes["inactivity_days"] = data.get("days")
-    elif fact.type == "inactivity_flagged":
-        if data.get("kind") == "exchange_overdue":
-            changes["flagged_plans"] = state.flagged_plans | {data.get("plan_version")}
-        else:
-            changes["flagged_spells"] = state.flagged_spells | {data.get("last_activity_on")}
+    remember = _REMEMBERED.get(fact.type)
+    if remember is not None:
+        changes.update(remember(state, fact))
     refs = [data.get("resolution_number"), data.get("reference")]
     if any(refs):
         changes["references"] = _merge(state.references, refs)

@@ -16,14 +16,14 @@ from domain import rules
 from domain.dates import BusinessDate
 from domain.event_types import ACTIVITY_TYPES
 from infrastructure.store import Db
-from projections.documents import document_at, rows_known_at
+from projections.documents import document_at, fact_of, rows_known_at
 from projections.log import GENESIS_HASH
 from projections.queries import Clock
 
 
 def _activities(rows: list[dict[str, Any]], *, year: int, as_of: date) -> list[dict[str, Any]]:
     """The non-retracted activity events of ``year`` up to ``as_of`` (retractions as known in ``rows``)."""
-    gone = {json.loads(r["data"])["retracts"] for r in rows if r["type"] == rules.RETRACTED}
+    gone = rules.retracted_versions(fact_of(r) for r in rows)
     out = []
     for r in rows:
         if r["type"] not in ACTIVITY_TYPES or r["version"] in gone or not r["occurred_on"]:

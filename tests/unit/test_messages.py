@@ -131,7 +131,7 @@ def test_words_without_a_catalogue_say_the_english_with_labels() -> None:
     said_ = english.say(
         Message(message.code, message.template, {"event_type": "note_added", "status": "active", "as_of": "2019-06"})
     )
-    assert said_ == "Note added is not allowed while the partnership is Active (as of 2019-06)"
+    assert said_ == "Note added is not allowed while the partnership is Active (as of June 2019)"
     assert english.label("areas", "culture") == "Culture" and english.label("areas", "moon") == "moon"
     assert english.day("2019-06-01") == "June 1, 2019"
 
