@@ -2,7 +2,7 @@
 
 An entry's *canonical content* is the JSON object
 
-    {"data": {...}, "occurred_on": "YYYY-MM-DD" | null, "partnership_id": "<uuid>",
+    {"data": {...}, "occurred_on": "YYYY-MM-DD" | "YYYY-MM" | "YYYY" | null, "partnership_id": "<uuid>",
      "position": N, "recorded_at": "<ISO 8601, UTC>", "recorded_by": "...",
      "type": "...", "version": N}
 
