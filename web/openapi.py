@@ -10,6 +10,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 
 from domain.values import AREAS, STATUSES
 from web import schemas as s
+from web.schemas import BUSINESS_DATE_PATTERN
 
 ERRORS = {
     "400": "Malformed request (body not a JSON object, bad If-Match)",
@@ -132,7 +133,7 @@ def openapi_document() -> dict[str, Any]:
                 "security": secured,
                 "parameters": [
                     PID,
-                    _query("as_of", {"type": "string", "format": "date"}, "business date"),
+                    _query("as_of", {"type": "string", "pattern": BUSINESS_DATE_PATTERN}, "business date"),
                     _query("known_at", {"type": "string", "format": "date-time"}, "record time"),
                 ],
                 "responses": _responses("200", "Partnership", "401", "403", "404", "422"),
@@ -190,7 +191,7 @@ def openapi_document() -> dict[str, Any]:
                 "summary": "Every partnership as it stood on a day",
                 "security": secured,
                 "parameters": [
-                    _query("as_of", {"type": "string", "format": "date"}),
+                    _query("as_of", {"type": "string", "pattern": BUSINESS_DATE_PATTERN}),
                     _query("known_at", {"type": "string", "format": "date-time"}),
                 ],
                 "responses": _responses("200", "Register", "401", "403", "422"),

@@ -40,6 +40,8 @@ EVENT_FIELDS: dict[str, dict[str, Any]] = {
     "cooperation_suspended": {"reason": "Elections"},
     "cooperation_resumed": {"reason": "New council"},
     "partnership_terminated": {"reason": "The partner municipality was merged"},
+    "partner_renamed": {"partner_name": "Opština Bar"},
+    "inactivity_period_set": {"days": 1095},
     "note_added": {"text": "Zapis z posiedzenia"},
     "event_retracted": {"retracts": 2, "reason": "Entered by mistake"},
 }

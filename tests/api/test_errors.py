@@ -18,7 +18,15 @@ NOTE = {"type": "note_added", "occurred_on": "2020-01-01", "text": "x"}
 @pytest.fixture
 def active_bar(client, headers, bar):
     """Bar after the council's resolution of 2009-03-27: active, version 2."""
-    record(client, headers["officer"], bar["id"], "council_resolution_adopted", "2009-03-27", resolution_number="X/1")
+    record(
+        client,
+        headers["officer"],
+        bar["id"],
+        "council_resolution_adopted",
+        "2009-03-27",
+        purpose="establish",
+        resolution_number="X/1",
+    )
     return bar
 
 
@@ -169,9 +177,25 @@ def test_rules_are_checked_as_of_the_events_own_date(client, services, headers, 
         assert_error(post_event(client, headers["officer"], active_bar["id"], body), 409)
 
 
-@pytest.mark.parametrize("event_type", sorted(set(EVENT_FIELDS) - {"note_added", "event_retracted"}))
-def test_after_termination_only_notes_and_retractions_are_allowed(client, services, headers, active_bar, event_type):
-    """After partnership_terminated any type but note_added and event_retracted is 409."""
+#: What the contract allows after termination: notes, retractions, renames, resolutions and a renewal.
+ALLOWED_AFTER_TERMINATION = {
+    "note_added",
+    "event_retracted",
+    "partner_renamed",
+    "council_resolution_adopted",
+    "letter_of_intent_signed",
+    "agreement_signed",
+}
+
+
+def test_the_types_allowed_after_termination_are_recordable_types():
+    assert ALLOWED_AFTER_TERMINATION < set(EVENT_FIELDS)
+
+
+@pytest.mark.parametrize("event_type", sorted(set(EVENT_FIELDS) - ALLOWED_AFTER_TERMINATION))
+def test_after_termination_only_the_contracts_types_are_allowed(client, services, headers, active_bar, event_type):
+    """After partnership_terminated every type but a note, a retraction, a rename, a resolution, a letter of intent
+    and an agreement (a renewal) is 409; notes and retractions stay allowed."""
     officer, pid = headers["officer"], active_bar["id"]
     record(client, officer, pid, "partnership_terminated", "2019-12-31", reason="Merged")
     body = {"type": event_type, "occurred_on": "2020-06-01", **EVENT_FIELDS[event_type]}
@@ -270,7 +294,15 @@ def test_system_only_types_are_422(client, services, headers, bar, event_type):
         ({"type": "agreement_signed", "agreement_kind": "treaty"}, ["agreement_kind"]),
         ({"type": "agreement_signed"}, ["agreement_kind"]),
         ({"type": "agreement_signed", "agreement_kind": "other", "areas": ["space"]}, ["areas"]),
-        ({"type": "council_resolution_adopted"}, ["resolution_number"]),
+        ({"type": "council_resolution_adopted"}, ["purpose"]),
+        ({"type": "council_resolution_adopted", "resolution_number": "XXV/4/09"}, ["purpose"]),
+        ({"type": "council_resolution_adopted", "purpose": None}, ["purpose"]),
+        ({"type": "council_resolution_adopted", "purpose": "dissolve"}, ["purpose"]),
+        ({"type": "council_resolution_adopted", "purpose": "Suspend"}, ["purpose"]),
+        (
+            {"type": "council_resolution_adopted", "purpose": "other", "resolution_number": "n" * 101},
+            ["resolution_number"],
+        ),
         ({"type": "school_joined", "school_name": "LO", "side": "both"}, ["side"]),
         ({"type": "school_joined"}, ["school_name", "side"]),
         ({"type": "activity_held", "activity_kind": "party", "title": "x"}, ["activity_kind"]),
@@ -282,7 +314,19 @@ def test_system_only_types_are_422(client, services, headers, bar, event_type):
         ({"type": "youth_exchange_held", "ends_on": "2020-01-05", "participants": 1.5}, ["participants"]),
         ({"type": "youth_exchange_held", "ends_on": "2020-01-05", "participants": True}, ["participants"]),
         ({"type": "youth_exchange_held", "ends_on": "2019-12-31", "participants": 5}, ["ends_on"]),
-        ({"type": "youth_exchange_held"}, ["ends_on", "participants"]),
+        ({"type": "youth_exchange_held", "ends_on": "2019-12"}, ["ends_on"]),
+        ({"type": "youth_exchange_held", "ends_on": "2019"}, ["ends_on"]),
+        ({"type": "activity_held", "activity_kind": "visit", "title": "x", "ends_on": "2019-12-31"}, ["ends_on"]),
+        ({"type": "partnership_terminated", "reason": "x", "effective_on": "2019-12-31"}, ["effective_on"]),
+        ({"type": "partnership_terminated", "reason": "x", "effective_on": "2019"}, ["effective_on"]),
+        ({"type": "partnership_terminated", "reason": "x", "effective_on": "soon"}, ["effective_on"]),
+        ({"type": "partner_renamed"}, ["partner_name"]),
+        ({"type": "partner_renamed", "partner_name": " "}, ["partner_name"]),
+        ({"type": "inactivity_period_set"}, ["days"]),
+        ({"type": "inactivity_period_set", "days": 29}, ["days"]),
+        ({"type": "inactivity_period_set", "days": 3651}, ["days"]),
+        ({"type": "inactivity_period_set", "days": "365"}, ["days"]),
+        ({"type": "inactivity_period_set", "days": 365.5}, ["days"]),
         ({"type": "cooperation_suspended"}, ["reason"]),
         ({"type": "partnership_terminated", "reason": ""}, ["reason"]),
         ({"type": "event_retracted", "reason": "x"}, ["retracts"]),
@@ -307,6 +351,55 @@ def test_invalid_event_fields_are_422_naming_each_field(client, services, header
     with nothing_recorded(services, client):
         error = assert_error(post_event(client, headers["officer"], active_bar["id"], body), 422, *bad)
     assert set(error["fields"]) == set(bad)
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "code"),
+    [
+        ({"type": "council_resolution_adopted"}, "purpose", "required"),
+        ({"type": "council_resolution_adopted", "purpose": "dissolve"}, "purpose", "one_of"),
+        ({"type": "inactivity_period_set", "days": 29}, "days", "out_of_range"),
+        ({"type": "inactivity_period_set", "days": 3651}, "days", "out_of_range"),
+        (
+            {"type": "partnership_terminated", "reason": "x", "effective_on": "2019-12-31"},
+            "effective_on",
+            "not_before_occurred_on",
+        ),
+    ],
+)
+def test_the_new_fields_refusals_carry_their_codes(client, services, headers, active_bar, body, field, code):
+    """A missing or unknown purpose, days outside 30..3650 and a notice period ending before the decision are
+    refused with stable codes under their field."""
+    body = {"occurred_on": "2020-01-01", **body}
+    with nothing_recorded(services, client):
+        error = assert_error(post_event(client, headers["officer"], active_bar["id"], body), 422)
+    assert error["field_codes"] == {field: [code]}
+
+
+@pytest.mark.parametrize(
+    "text", ["2019-13", "2019-02-30", "19", "2019-1", "2019-00", "0000", "2019-06-", "styczeń 2008"]
+)
+@pytest.mark.parametrize(
+    ("event_type", "field"),
+    [
+        ("note_added", "occurred_on"),
+        ("youth_exchange_planned", "planned_for"),
+        ("youth_exchange_held", "ends_on"),
+        ("activity_held", "ends_on"),
+        ("partnership_terminated", "effective_on"),
+    ],
+)
+def test_a_date_that_is_not_a_day_a_month_or_a_year_is_422(
+    client, services, headers, active_bar, event_type, field, text
+):
+    """A business date must be a real day (YYYY-MM-DD), month (YYYY-MM) or year (YYYY): anything else is 422
+    naming the field, with the code not_a_business_date."""
+    body = {"type": event_type, **EVENT_FIELDS[event_type], "occurred_on": "2020-01-01", field: text}
+    if event_type == "youth_exchange_held":
+        body["ends_on"] = text if field == "ends_on" else "2020-01-05"
+    with nothing_recorded(services, client):
+        error = assert_error(post_event(client, headers["officer"], active_bar["id"], body), 422, field)
+    assert error["field_codes"] == {field: ["not_a_business_date"]}
 
 
 VALID_REGISTRATION = {"partner_name": "Bar", "partner_country": "ME", "partner_kind": "municipality"}
@@ -346,6 +439,17 @@ def test_invalid_registration_fields_are_422_naming_each_field(client, services,
     assert set(error["fields"]) == set(bad)
 
 
+@pytest.mark.parametrize("text", ["2019-13", "2019-02-30", "19"])
+def test_a_registration_date_that_is_not_a_day_a_month_or_a_year_is_422(client, services, headers, text):
+    """The registration's occurred_on follows the same rule."""
+    with nothing_recorded(services, client):
+        response = client.post(
+            f"{API}/partnerships", json={**VALID_REGISTRATION, "occurred_on": text}, headers=headers["officer"]
+        )
+        error = assert_error(response, 422, "occurred_on")
+    assert error["field_codes"] == {"occurred_on": ["not_a_business_date"]}
+
+
 @pytest.mark.parametrize("missing", ["partner_name", "partner_country", "partner_kind"])
 def test_registration_without_a_required_field_is_422(client, services, headers, missing):
     """partner_name, partner_country and partner_kind are required."""
@@ -371,6 +475,9 @@ def test_acknowledge_with_an_unknown_field_is_422(client, services, headers):
         ("/events", {"limit": "0"}, "limit"),
         ("/register", {"as_of": "2020-13-01"}, "as_of"),
         ("/register", {"as_of": "20200101"}, "as_of"),
+        ("/register", {"as_of": "2020-13"}, "as_of"),
+        ("/register", {"as_of": "2020-02-30"}, "as_of"),
+        ("/register", {"as_of": "20"}, "as_of"),
         ("/register", {"known_at": "yesterday"}, "known_at"),
         ("/reminders", {"open": "perhaps"}, "open"),
     ],

@@ -28,6 +28,13 @@ STATUS_AFTER = {
     "cooperation_resumed": "active",
     "partnership_terminated": "terminated",
 }
+#: The status each type meets, from BEFORE's state (proposed unless named).
+STATUS_BEFORE = {"cooperation_suspended": "active", "cooperation_resumed": "suspended"}
+#: What a type that changes no status does to the partnership's document instead.
+DOCUMENT_AFTER = {
+    "partner_renamed": {"partner_name": "Opština Bar", "former_names": ["Bar"]},
+    "inactivity_period_set": {"inactivity_days": 1095},
+}
 
 EVENT_KEYS = {
     "id",
@@ -39,6 +46,7 @@ EVENT_KEYS = {
     "recorded_by",
     "data",
     "retracted",
+    "effect",
 }
 
 
@@ -76,8 +84,15 @@ def test_record_each_type(client, services, headers, bar, event_type):
     assert listed[-1] == event
     doc = get_partnership(client, headers["officer"], pid)
     assert doc["version"] == event["version"]
+    before = STATUS_BEFORE.get(event_type, "proposed")
     if event_type in STATUS_AFTER:
         assert (doc["status"], doc["status_since"]) == (STATUS_AFTER[event_type], "2012-07-01")
+        assert event["effect"] == {"status_before": before, "status_after": STATUS_AFTER[event_type]}
+    else:
+        assert doc["status"] == before
+        assert event["effect"] == {"none": "keeps_status", "status": before}
+    for name, value in DOCUMENT_AFTER.get(event_type, {}).items():
+        assert doc[name] == value
 
 
 def test_record_by_admin_names_the_admin(client, headers, bar):
@@ -114,7 +129,15 @@ def test_youth_exchange_may_be_planned_for_the_future(client, headers, bar, toda
 def test_events_are_listed_oldest_first_with_retractions_marked(client, headers, bar):
     """The list is in recording order (version); a retracted event is marked retracted=true, the retraction is not."""
     officer, pid = headers["officer"], bar["id"]
-    record(client, officer, pid, "council_resolution_adopted", "2015-01-01", resolution_number="XII/1/15")
+    record(
+        client,
+        officer,
+        pid,
+        "council_resolution_adopted",
+        "2015-01-01",
+        purpose="establish",
+        resolution_number="XII/1/15",
+    )
     record(client, officer, pid, "activity_held", "2010-05-05", activity_kind="conference", title="Late entry")
     record(client, officer, pid, "event_retracted", "2016-01-01", retracts=3, reason="Wrong partnership")
 
@@ -193,3 +216,130 @@ def test_retracting_an_event_undoes_it(client, headers, bar):
     doc = get_partnership(client, officer, pid)
     assert (doc["status"], doc["status_since"], doc["last_activity_on"]) == ("intent", "2010-01-01", "2010-01-01")
     assert doc["areas"] == ["culture"]
+
+
+# --- the new contract: renewal, renames, notice periods, own inactivity periods, imprecise dates -------
+
+#: After termination: what each allowed type does (status, status_since, effect), recorded on 2020-06-01.
+AFTER_TERMINATION = {
+    "agreement_signed": ("active", "2020-06-01", {"status_before": "terminated", "status_after": "active"}),
+    "letter_of_intent_signed": ("intent", "2020-06-01", {"status_before": "terminated", "status_after": "intent"}),
+    "council_resolution_adopted": (
+        "active",
+        "2020-06-01",
+        {"status_before": "terminated", "status_after": "active"},
+    ),
+    "partner_renamed": ("terminated", "2019-12-31", {"none": "keeps_status", "status": "terminated"}),
+}
+
+
+@pytest.mark.parametrize("event_type", sorted(AFTER_TERMINATION))
+def test_after_termination_a_renewal_a_resolution_or_a_rename_is_recorded(client, services, headers, bar, event_type):
+    """An agreement or a letter of intent after termination renews (active, or talks to renew); an establishing
+    resolution re-establishes; a rename keeps the status. Each answers 201 with its effect."""
+    officer, pid = headers["officer"], bar["id"]
+    record(client, officer, pid, "agreement_signed", "1999", agreement_kind="partnership")
+    record(client, officer, pid, "partnership_terminated", "2019-12-31", reason="Merged")
+    position = log_position(services)
+    event = record(client, officer, pid, event_type, "2020-06-01", **EVENT_FIELDS[event_type])
+    assert log_position(services) == position + 1
+    status, since, effect = AFTER_TERMINATION[event_type]
+    assert event["effect"] == effect
+    doc = get_partnership(client, officer, pid)
+    assert (doc["status"], doc["status_since"]) == (status, since)
+    before = get_partnership(client, officer, pid, as_of="2020-05-31")
+    assert (before["status"], before["status_since"]) == ("terminated", "2019-12-31")
+
+
+@pytest.mark.parametrize(
+    ("purpose", "status", "effect"),
+    [
+        ("establish", "active", {"status_before": "terminated", "status_after": "active"}),
+        ("terminate", "terminated", {"none": "already_in_status", "status": "terminated"}),
+        ("authorise_signing", "terminated", {"none": "purpose_keeps_status", "status": "terminated"}),
+        ("amend", "terminated", {"none": "purpose_keeps_status", "status": "terminated"}),
+        ("other", "terminated", {"none": "purpose_keeps_status", "status": "terminated"}),
+        ("suspend", "terminated", {"none": "purpose_not_applicable", "status": "terminated"}),
+        ("resume", "terminated", {"none": "purpose_not_applicable", "status": "terminated"}),
+    ],
+)
+def test_every_resolution_after_termination_is_recorded_with_its_effect(client, headers, bar, purpose, status, effect):
+    """A council's resolution is always recorded, even on a terminated partnership; its effect says what it did."""
+    officer, pid = headers["officer"], bar["id"]
+    record(client, officer, pid, "agreement_signed", "1999", agreement_kind="partnership")
+    record(client, officer, pid, "partnership_terminated", "2022-03-02", reason="War")
+    event = record(client, officer, pid, "council_resolution_adopted", "2022-04", purpose=purpose)  # from 1 April
+    assert event["effect"] == effect
+    assert event["data"] == {"purpose": purpose}
+    assert get_partnership(client, officer, pid)["status"] == status
+
+
+def test_a_year_or_a_month_is_recorded_and_answered_exactly_as_given(client, headers, bar):
+    """ "umowa podpisana w 1992 r.", "styczeń 2008": the dates are kept and answered as given, never padded."""
+    officer, pid = headers["officer"], bar["id"]
+    signed = record(client, officer, pid, "agreement_signed", "1992", agreement_kind="partnership")
+    visit = record(
+        client, officer, pid, "activity_held", "2008-01", activity_kind="visit", title="Wizyta", ends_on="2008-02"
+    )
+    camp = record(client, officer, pid, "youth_exchange_held", "2009-07")
+    assert (signed["occurred_on"], visit["occurred_on"], camp["occurred_on"]) == ("1992", "2008-01", "2009-07")
+    assert visit["data"]["ends_on"] == "2008-02"
+    assert camp["data"] == {}
+    listed = client.get(f"{API}/partnerships/{pid}/events", headers=officer).get_json()["items"]
+    assert [e["occurred_on"] for e in listed[1:]] == ["1992", "2008-01", "2009-07"]
+    assert listed[2]["data"]["ends_on"] == "2008-02"
+    log = client.get(f"{API}/events", headers=headers["auditor"]).get_json()["items"]
+    assert [e["occurred_on"] for e in log if e["partnership_id"] == pid][1:] == ["1992", "2008-01", "2009-07"]
+    doc = get_partnership(client, officer, pid)
+    assert (doc["status"], doc["status_since"], doc["last_activity_on"], doc["exists_from"]) == (
+        "active",
+        "1992",
+        "2009-07",
+        "1992",
+    )
+    assert doc["approximate"] is False
+
+
+def test_a_termination_with_a_notice_period_takes_effect_on_its_date(client, headers, bar):
+    """partnership_terminated with effective_on: still active during the notice period, terminated from its end."""
+    officer, pid = headers["officer"], bar["id"]
+    record(client, officer, pid, "agreement_signed", "2010-05-14", agreement_kind="partnership")
+    event = record(
+        client, officer, pid, "partnership_terminated", "2022-03-31", reason="Uchwała rady", effective_on="2022-06-30"
+    )
+    assert event["data"] == {"reason": "Uchwała rady", "effective_on": "2022-06-30"}
+    during = get_partnership(client, officer, pid, as_of="2022-04-15")
+    assert (during["status"], during["status_since"]) == ("active", "2010-05-14")
+    after = get_partnership(client, officer, pid, as_of="2022-07-01")
+    assert (after["status"], after["status_since"]) == ("terminated", "2022-06-30")
+
+
+def test_a_rename_shows_from_its_date_and_keeps_the_old_name(client, headers, bar):
+    """partner_renamed: the new name from its date, the old one among former_names, both searchable."""
+    officer, pid = headers["officer"], bar["id"]
+    record(client, officer, pid, "agreement_signed", "2010", agreement_kind="partnership")
+    record(client, officer, pid, "partner_renamed", "2015", partner_name="Opština Bar")
+    doc = get_partnership(client, officer, pid)
+    assert (doc["partner_name"], doc["former_names"]) == ("Opština Bar", ["Bar"])
+    assert get_partnership(client, officer, pid, as_of="2014-12-31")["partner_name"] == "Bar"
+    for q in ("opstina", "Bar"):
+        found = client.get(f"{API}/partnerships", headers=officer, query_string={"q": q}).get_json()
+        assert [p["id"] for p in found["items"]] == [pid], q
+
+
+def test_an_own_inactivity_period_is_set_and_set_back_to_the_default(client, headers, bar):
+    """inactivity_period_set with days gives the partnership its own period; days null returns to the default."""
+    officer, pid = headers["officer"], bar["id"]
+    assert get_partnership(client, officer, pid)["inactivity_days"] is None
+    record(client, officer, pid, "inactivity_period_set", "2020-01-01", days=1095)
+    assert get_partnership(client, officer, pid)["inactivity_days"] == 1095
+    reset = record(client, officer, pid, "inactivity_period_set", "2021-01-01", days=None)
+    assert reset["effect"] == {"none": "keeps_status", "status": "proposed"}
+    assert get_partnership(client, officer, pid)["inactivity_days"] is None
+    assert get_partnership(client, officer, pid, as_of="2020-06-01")["inactivity_days"] == 1095
+
+
+@pytest.mark.parametrize("days", [30, 3650])
+def test_the_bounds_of_an_inactivity_period_are_accepted(client, headers, bar, days):
+    event = record(client, headers["officer"], bar["id"], "inactivity_period_set", "2020-01-01", days=days)
+    assert event["data"] == {"days": days}

@@ -129,10 +129,14 @@ def test_a_rewritten_entry_that_a_partnerships_row_folds_in_is_named_at_its_own_
     """A later entry's text that the partnership's read model keeps (a school's name, searchable) is rewritten:
     the first bad position is that entry's, not the partnership's registration, though its row differs too."""
     with seeded.db.transaction(write=False) as tx:
-        position, pid = tx.execute(
-            f"SELECT position, partnership_id FROM {seeded.db.table('view_log')}"
-            " WHERE type = 'school_joined' ORDER BY position LIMIT 1"
-        ).fetchone().values()
+        position, pid = (
+            tx.execute(
+                f"SELECT position, partnership_id FROM {seeded.db.table('view_log')}"
+                " WHERE type = 'school_joined' ORDER BY position LIMIT 1"
+            )
+            .fetchone()
+            .values()
+        )
         registered = tx.scalar(
             f"SELECT MIN(position) FROM {seeded.db.table('view_log')} WHERE partnership_id = ?", (pid,)
         )
