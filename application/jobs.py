@@ -6,16 +6,18 @@ the work once.
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
 from application.services import Services
 from application.vocabulary import DEFAULT_LANGUAGE, N_, fill, words
+from domain import rules
 from infrastructure.locks import held
-from infrastructure.mail import Mail, Mailer, MailError, recipients
+from infrastructure.mail import Mail, Mailer, MailError, MessageRefused, message_id, recipients
 from projections import queries
 from projections.documents import reminder_id
 from projections.outbox import Outbox
@@ -33,10 +35,64 @@ class JobReport:
     flagged: list[dict[str, Any]] = field(default_factory=list)
     mailed: list[dict[str, Any]] = field(default_factory=list)
     failed: str | None = None
+    #: messages that can never be sent as they are, set aside this run (the later ones went out)
+    set_aside: list[dict[str, Any]] = field(default_factory=list)
 
 
 def mailer_for(services: Services) -> Mailer:
     return Mailer(services.config.smtp_url, services.config.mail_from)
+
+
+#: The jobs whose last run is kept (in the settings table, never in the log).
+INACTIVITY_SCAN, MAIL_OUTBOX, DIGEST = "inactivity_scan", "mail_outbox", "digest"
+
+
+def record_run(services: Services, job: str, today: date) -> None:
+    """Keep when ``job`` last ran (now, in UTC) and for which office day."""
+    moment = datetime.now(UTC).isoformat(timespec="seconds")
+    services.users.put_setting(f"job:{job}:last_run", json.dumps({"at": moment, "today": today.isoformat()}))
+
+
+def last_run(services: Services, job: str) -> dict[str, str] | None:
+    """``{"at": UTC ISO moment, "today": office day}`` of the last run of ``job``, or None when it never ran."""
+    value = services.users.get_setting(f"job:{job}:last_run")
+    if not value:
+        return None
+    try:
+        run = json.loads(value)
+    except ValueError:
+        return None
+    return run if isinstance(run, dict) and "at" in run and "today" in run else None
+
+
+def scan_due(services: Services) -> bool:
+    """Whether the inactivity scan has not yet run for the office's today (run it at start then)."""
+    run = last_run(services, INACTIVITY_SCAN)
+    return run is None or run["today"] != services.today().isoformat()
+
+
+def would_flag(services: Services, today: date) -> list[dict[str, Any]]:
+    """What :func:`scan_inactivity` would flag on ``today``, recording nothing (the domain's rules decide)."""
+    services.projection.catch_up()
+    clock = queries.Clock(today, services.config.inactivity_days)
+    out: list[dict[str, Any]] = []
+    for pid in queries.inactivity_candidates(services.db, clock):
+        state = services.tracker.get_partnership(UUID(pid)).state
+        doc = queries.get_partnership(services.db, pid, services.clock())
+        name = doc["partner_name"] if doc else pid
+        if rules.needs_inactivity_flag(state, today, services.config.inactivity_days):
+            last = state.last_activity_on.isoformat() if state.last_activity_on else None
+            out.append({"partnership_id": pid, "partner_name": name, "kind": "inactive", "last_activity_on": last})
+        for _version, planned_for in rules.overdue_plans(state, today):
+            out.append(
+                {
+                    "partnership_id": pid,
+                    "partner_name": name,
+                    "kind": "exchange_overdue",
+                    "planned_for": planned_for.isoformat(),
+                }
+            )
+    return out
 
 
 def scan_inactivity(services: Services, today: date) -> JobReport:
@@ -59,13 +115,26 @@ def scan_inactivity(services: Services, today: date) -> JobReport:
                     "version": version,
                 }
             )
+    record_run(services, INACTIVITY_SCAN, today)
     return report
 
 
 def reminder_mail(
-    doc: dict[str, Any], event: Any, to: tuple[str, ...], base_url: str, lang: str = MAIL_LANGUAGE
+    doc: dict[str, Any],
+    event: Any,
+    to: tuple[str, ...],
+    base_url: str,
+    lang: str = MAIL_LANGUAGE,
+    *,
+    reminder: str | None = None,
+    sender: str = "tracker@localhost",
 ) -> Mail:
-    """The reminder mail for one inactivity flag, in ``lang`` (Polish unless asked otherwise)."""
+    """The reminder mail for one inactivity flag, in ``lang`` (Polish unless asked otherwise).
+
+    With ``reminder`` (the reminder's id, as the outbox gives it) its ``Message-ID`` is derived from it, so a
+    mail sent again (after a crash between handing it to SMTP and moving the outbox on) is the same message to
+    the receiving system.
+    """
     _ = words(lang).gettext
     link = f"{base_url.rstrip('/')}/partnerships/{doc['id']}"
     name = doc["partner_name"]
@@ -92,7 +161,9 @@ def reminder_mail(
         )
     details = fill(_("Details of the partnership: {link}"), {"link": link})
     please = _("Please check the state of the cooperation and acknowledge the reminder in the system.")
-    return Mail(to=to, subject=subject, body=_signed([_("Hello,"), what, details, please], lang))
+    body = _signed([_("Hello,"), what, details, please], lang)
+    stable = message_id(f"reminder.{reminder}", sender) if reminder else None
+    return Mail(to=to, subject=subject, body=body, message_id=stable)
 
 
 def _signed(paragraphs: list[str], lang: str) -> str:
@@ -101,10 +172,12 @@ def _signed(paragraphs: list[str], lang: str) -> str:
 
 
 def send_outbox(services: Services, mailer: Mailer | None = None, *, limit: int = 100) -> JobReport:
-    """Mail every reminder not yet mailed to every manager with an address; stop at the first SMTP failure.
+    """Mail every reminder not yet mailed to every manager with an address; stop at the first SMTP outage.
 
     Reads the outbox ``limit`` reminders at a time until it is empty. A reminder whose flag was
-    retracted before it went out is not mailed (there is nothing left to acknowledge).
+    retracted before it went out is not mailed (there is nothing left to acknowledge). A message that
+    can never be sent as it is (:class:`MessageRefused`) is set aside (:func:`set_aside_messages`),
+    reported in ``set_aside``, and the messages behind it go out in the same run.
     """
     mailer = mailer or mailer_for(services)
     report = JobReport()
@@ -119,10 +192,24 @@ def send_outbox(services: Services, mailer: Mailer | None = None, *, limit: int 
             for notification_id, event in batch:
                 pid = str(event.originator_id)
                 doc = queries.get_partnership(services.db, pid, services.clock())
-                live = queries.get_reminder(services.db, reminder_id(pid, event.originator_version)) is not None
+                rid = reminder_id(pid, event.originator_version)
+                live = queries.get_reminder(services.db, rid) is not None
                 if to and doc is not None and live:
+                    sender = services.config.mail_from
                     try:
-                        mailer.send(reminder_mail(doc, event, to, services.config.base_url))
+                        mail = reminder_mail(doc, event, to, services.config.base_url, reminder=rid, sender=sender)
+                        mailer.send(mail)
+                    except MessageRefused as e:
+                        record = {"reminder_id": rid, "partnership_id": pid, "partner_name": doc["partner_name"]}
+                        record |= {
+                            "to": list(to),
+                            "error": str(e),
+                            "at": datetime.now(UTC).isoformat(timespec="seconds"),
+                        }
+                        log.warning("outbox: reminder %s set aside: %s", rid, e)
+                        outbox.set_aside(notification_id, record)
+                        report.set_aside.append(record)
+                        continue
                     except MailError as e:
                         log.warning("outbox: %s; will retry", e)
                         report.failed = str(e)
@@ -130,6 +217,15 @@ def send_outbox(services: Services, mailer: Mailer | None = None, *, limit: int 
                     report.mailed.append({"partnership_id": pid, "partner_name": doc["partner_name"], "to": list(to)})
                 outbox.mark_sent(notification_id)
     return report
+
+
+def set_aside_messages(services: Services) -> list[dict[str, Any]]:
+    """Every reminder mail set aside because it can never be sent as it is, oldest first (for the dashboard).
+
+    Each: ``notification_id``, ``reminder_id``, ``partnership_id``, ``partner_name``, ``to``, ``error``
+    (why, with no secret in it) and ``at`` (when it was set aside, ISO 8601 UTC).
+    """
+    return Outbox(services.tracker, services.db).set_aside_messages()
 
 
 def send_digest(services: Services, mailer: Mailer | None = None, *, lang: str = MAIL_LANGUAGE) -> JobReport:

@@ -141,3 +141,12 @@ class UserStore:
                 (name, default),
             )
             return tx.scalar(f"SELECT value FROM {self.settings} WHERE name = ?", (name,))
+
+    def put_setting(self, name: str, value: str) -> None:
+        """Set a named setting, replacing what it held (the last writer wins)."""
+        with self.db.transaction(write=True) as tx:
+            tx.execute(
+                f"INSERT INTO {self.settings} (name, value) VALUES (?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                (name, value),
+            )

@@ -85,14 +85,36 @@ def load_demo(services: Services) -> list[tuple[str, str, str]]:
     "--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="Worker processes (gunicorn)."
 )
 @click.option("--no-demo", is_flag=True, help="Do not load the demo data into an empty store.")
-def serve(host: str, port: int, threads: int, workers: int, no_demo: bool) -> None:
-    """Serve the web UI and the API with a production WSGI server (waitress, or gunicorn for --workers > 1)."""
-    with opened() as services:
+@click.option(
+    "--no-jobs",
+    is_flag=True,
+    help="Do not run the scheduled jobs in this process. On the embedded (SQLite) store with one worker, serve "
+    "runs them (inactivity check at start when it has not run today, then 07:00; mail outbox; digest) unless "
+    "another scheduler holds the lock. On PostgreSQL or with --workers > 1 they never run here: "
+    "run one `tracker scheduler` process.",
+)
+def serve(host: str, port: int, threads: int, workers: int, no_demo: bool, no_jobs: bool) -> None:
+    """Serve the web UI and the API with a production WSGI server (waitress, or gunicorn for --workers > 1).
+
+    On the embedded (SQLite) store with one worker it also runs the scheduled jobs, as `tracker scheduler`
+    does (see --no-jobs); on PostgreSQL or with --workers > 1 run `tracker scheduler` separately.
+    """
+    from contextlib import ExitStack
+
+    from entrypoints.scheduler import jobs_in_serve_allowed, start_in_serve
+
+    with opened() as services, ExitStack() as stack:
         if not no_demo and services.tracker.is_empty():
             created = load_demo(services)
             click.echo(f"Loaded the demo data: {services.projection.position} events.")
             for name, role, token in created:
                 click.echo(f"  {role:8} login {name} / password {DEMO_PASSWORD}   API token {token}")
+        if no_jobs:
+            click.echo("Scheduled jobs: off (--no-jobs).")
+        elif not jobs_in_serve_allowed(services.config, workers):
+            click.echo("Scheduled jobs: not run by serve on PostgreSQL or with --workers > 1; run `tracker scheduler`.")
+        else:
+            start_in_serve(services, stack, echo=click.echo)
         where = services.config.database if not services.config.is_postgres else "PostgreSQL"
         click.echo(f"Serving http://{host}:{port}/ (API at /api/v1, store: {where}). Ctrl+C stops.")
         if workers == 1:
@@ -201,22 +223,51 @@ def users_add(name: str, role: str, email: str | None, password: str | None) -> 
 @click.option(
     "--today", "today_text", default=None, help="Run as if today were YYYY-MM-DD (default: the office's today)."
 )
-def scan_inactivity(today_text: str | None) -> None:
-    """Run the inactivity job once, now, then send the mail outbox."""
+@click.option("--dry-run", is_flag=True, help="Print what would be flagged; record and mail nothing.")
+def scan_inactivity(today_text: str | None, dry_run: bool) -> None:
+    """Run the inactivity job once, now, then send the mail outbox (--dry-run: only say what it would flag)."""
     from application import jobs
 
     with opened() as services:
-        today = parse_day(today_text, "--today") or services.today()
+        real_today = services.today()
+        today = parse_day(today_text, "--today") or real_today
+        if today > real_today:
+            raise CliError(f"--today {today} is after today ({real_today}); the check cannot run in the future")
+        if dry_run:
+            would = jobs.would_flag(services, today)
+            for flag in would:
+                since = flag.get("last_activity_on") or flag.get("planned_for")
+                click.echo(f"would flag {flag['kind']}: {flag['partner_name']} ({flag['partnership_id']}, {since})")
+            if not would:
+                click.echo(f"nothing to flag on {today}")
+            click.echo("dry run: nothing recorded, nothing mailed")
+            return
         scan = jobs.scan_inactivity(services, today)
         for flag in scan.flagged:
             click.echo(f"flagged {flag['kind']}: {flag['partner_name']} ({flag['partnership_id']})")
         if not scan.flagged:
             click.echo(f"nothing to flag on {today}")
+        logged = not services.config.smtp_url
+        if logged:  # the mails go to the log: to stderr here, so that the operator sees them
+            _log_mail_to_stderr()
         sent = jobs.send_outbox(services)
         for mail in sent.mailed:
-            click.echo(f"mailed {', '.join(mail['to'])}: {mail['partner_name']}")
+            verb = "mail logged, not sent (no TRACKER_SMTP_URL) to" if logged else "mailed"
+            click.echo(f"{verb} {', '.join(mail['to'])}: {mail['partner_name']}")
+        for aside in sent.set_aside:
+            why = f"{aside['partner_name']!r} ({aside['reminder_id']}): {aside['error']}"
+            click.echo(f"mail set aside (cannot be sent as it is): {why}", err=True)
         if sent.failed:
             click.echo(f"mail delayed (will retry): {sent.failed}", err=True)
+
+
+def _log_mail_to_stderr() -> None:
+    import logging
+
+    mail_log = logging.getLogger("tracker.mail")
+    if not mail_log.handlers:
+        mail_log.addHandler(logging.StreamHandler(sys.stderr))
+    mail_log.setLevel(logging.INFO)
 
 
 @main.command()

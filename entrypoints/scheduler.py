@@ -1,4 +1,5 @@
-"""``tracker scheduler``: APScheduler 3 in its own process, one instance at a time.
+"""``tracker scheduler``: APScheduler 3 in its own process, one instance at a time; or the same jobs
+inside ``tracker serve`` on the embedded store (:func:`start_in_serve`), under the same lock.
 
 The jobs are the module-level functions of :mod:`application.jobs`; each run opens
 the store, does its work and closes it, so a failing run never poisons the next.
@@ -9,10 +10,12 @@ from __future__ import annotations
 import logging
 import signal
 from collections.abc import Callable
+from contextlib import ExitStack
 from typing import Any
 
 from apscheduler.events import EVENT_SCHEDULER_STARTED
-from apscheduler.schedulers.base import STATE_STOPPED
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import STATE_STOPPED, BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -49,23 +52,66 @@ def run_inactivity_scan(config: Config) -> None:
 def run_outbox(config: Config) -> None:
     from application import jobs
 
-    _with_services(config, lambda services: jobs.send_outbox(services))
+    def work(services: Any) -> None:
+        jobs.send_outbox(services)
+        jobs.record_run(services, jobs.MAIL_OUTBOX, services.today())
+
+    _with_services(config, work)
 
 
 def run_digest(config: Config) -> None:
     from application import jobs
 
-    _with_services(config, lambda services: jobs.send_digest(services))
+    def work(services: Any) -> None:
+        jobs.send_digest(services)
+        jobs.record_run(services, jobs.DIGEST, services.today())
+
+    _with_services(config, work)
 
 
 def make_scheduler(config: Config) -> BlockingScheduler:
     """The three jobs of the contract at their office-time schedules."""
-    scheduler = BlockingScheduler(timezone=config.tz, job_defaults=JOB_DEFAULTS)
+    return _add_jobs(BlockingScheduler(timezone=config.tz, job_defaults=JOB_DEFAULTS), config)
+
+
+def _add_jobs(scheduler: Any, config: Config) -> Any:
     scheduler.add_job(
         run_inactivity_scan, CronTrigger(hour=7, minute=0, timezone=config.tz), args=[config], id="inactivity_scan"
     )
     scheduler.add_job(run_outbox, IntervalTrigger(minutes=1, timezone=config.tz), args=[config], id="mail_outbox")
     scheduler.add_job(run_digest, CronTrigger(hour=7, minute=5, timezone=config.tz), args=[config], id="digest")
+    return scheduler
+
+
+def jobs_in_serve_allowed(config: Config, workers: int) -> bool:
+    """Jobs run inside ``tracker serve`` only on the embedded store with one worker process."""
+    return not config.is_postgres and workers == 1
+
+
+def start_in_serve(services: Any, stack: ExitStack, echo: Callable[[str], None] = print) -> BaseScheduler | None:
+    """The scheduled jobs in the serving process, for as long as ``stack`` lasts; None when another holds the lock.
+
+    Takes the same lock as ``tracker scheduler`` (so one of them runs the jobs), runs the inactivity
+    scan (and the outbox) at once when it has not run for the office's today, then starts a
+    BackgroundScheduler with the same jobs at the same times.
+    """
+    from application import jobs
+
+    config = services.config
+    if not stack.enter_context(held(config.store, "scheduler")):
+        echo("Scheduled jobs: not run here, another tracker scheduler holds the lock.")
+        return None
+    if jobs.scan_due(services):
+        try:
+            report = jobs.scan_inactivity(services, services.today())
+            echo(f"Inactivity check at start: {len(report.flagged)} flagged.")
+            jobs.send_outbox(services)
+        except Exception:  # the server must start all the same; the 07:00 run tries again
+            log.exception("inactivity check at start failed")
+    scheduler = _add_jobs(BackgroundScheduler(timezone=config.tz, job_defaults=JOB_DEFAULTS), config)
+    scheduler.start()
+    stack.callback(lambda: scheduler.shutdown(wait=False) if scheduler.state != STATE_STOPPED else None)
+    echo(f"Scheduled jobs running in this process ({', '.join(j.id for j in scheduler.get_jobs())}).")
     return scheduler
 
 

@@ -282,6 +282,17 @@ def list_reminders(db: Db, *, is_open: bool | None = None) -> list[dict[str, Any
     return [json.loads(r["doc"]) for r in rows]
 
 
+def silent_since(reminder: dict[str, Any]) -> date:
+    """The day a reminder's silence began: the end of the last activity, or the planned exchange's last day."""
+    when = reminder.get("last_activity_on") or reminder.get("planned_for") or reminder["opened_on"]
+    return BusinessDate.parse(when).last
+
+
+def by_longest_silence(reminders: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Reminders, the longest silence first (an overdue exchange by its oldest planned date)."""
+    return sorted(reminders, key=lambda r: (silent_since(r), r["opened_on"], r["id"]))
+
+
 def get_reminder(db: Db, reminder_id: str) -> dict[str, Any] | None:
     if _unstorable(reminder_id):
         return None

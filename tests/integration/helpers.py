@@ -179,13 +179,18 @@ def all_log_entries(base: str, token: str) -> list[dict[str, Any]]:
 
 
 class Server:
-    """`tracker serve --no-demo [ARGS]` on a free loopback port, its output to ``tmp_path/NAME.log``.
+    """`tracker serve --no-demo [--no-jobs] [ARGS]` on a free loopback port, its output to ``tmp_path/NAME.log``.
 
     It runs in a session of its own, so that stopping it also stops gunicorn's workers. ``program`` is the
     ``tracker`` script to run (the checkout's by default; another installation's in test_installed_package).
+    The scheduled jobs stay off (``--no-jobs``) unless ``jobs=True``, so that a test's log holds only its writes.
     """
 
-    def __init__(self, tmp_path: Path, env: Mapping[str, str], name: str, *args: str, program: Path = TRACKER) -> None:
+    def __init__(
+        self, tmp_path: Path, env: Mapping[str, str], name: str, *args: str, program: Path = TRACKER, jobs: bool = False
+    ) -> None:
+        if not jobs:
+            args = ("--no-jobs", *args)
         self.name = name
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"

@@ -198,3 +198,53 @@ def test_acknowledging_an_unknown_reminder_is_404(signed_in: Callable[..., Flask
     manager = signed_in("manager")
     token = csrf_token(manager.get("/").get_data(as_text=True))
     assert manager.post("/reminders/nope/acknowledge", data={"csrf_token": token}).status_code == 404
+
+
+def test_open_reminders_come_longest_silence_first_with_the_rule_and_the_last_check(
+    signed_in: Callable[..., FlaskClient], services: Services
+) -> None:
+    """Sorted by when the silence began (an overdue exchange by its planned date), whatever order they opened in."""
+    from application import jobs
+
+    recent = register(services, "Gmina Późna", "GE")
+    record(services, recent, "agreement_signed", date(2021, 5, 1), agreement_kind="partnership")
+    planned = register(services, "Gmina Plan", "DE")
+    record(services, planned, "agreement_signed", services.today(), agreement_kind="partnership")
+    record(services, planned, "youth_exchange_planned", date(2020, 1, 1), planned_for="2020-06")
+    oldest = register(services, "Gmina Dawna", "FR")
+    record(services, oldest, "agreement_signed", date(2012, 7, 28), agreement_kind="partnership")
+    for pid in (recent, planned, oldest):  # opened in this order, newest silence first
+        services.flag_inactivity(UUID(pid), today=services.today())
+    manager = signed_in("manager", lang="en-GB,en;q=0.9")
+    html = manager.get("/").get_data(as_text=True)
+    section = html.split('id="reminders"', 1)[1].split("</section>", 1)[0]
+    assert re.findall(r'<h3><a href="/partnerships/[^"]+">([^<]+)</a></h3>', section) == [
+        "Gmina Dawna",
+        "Gmina Plan",
+        "Gmina Późna",
+    ]
+    assert "after 365 days without activity, or its own period" in section
+    assert "The inactivity check has not run yet." in section
+    assert "days after the planned date" in section and "no activity for" in section
+
+    jobs.scan_inactivity(services, services.today())  # flags nothing new, but it ran
+    html = manager.get("/").get_data(as_text=True)
+    assert "The inactivity check last ran <time datetime=" in html
+    assert "It checked the register as of" not in html
+
+
+def test_a_reminder_closed_by_later_activity_leaves_the_dashboard(
+    signed_in: Callable[..., FlaskClient], services: Services
+) -> None:
+    pid, _rid = flagged(services)
+    manager = signed_in("manager", lang="en-GB,en;q=0.9")
+    assert "Gmina Gurjaani</a></h3>" in manager.get("/").get_data(as_text=True)
+    record(services, pid, "activity_held", date(2025, 3, 1), activity_kind="visit", title="Wizyta")
+    html = manager.get("/").get_data(as_text=True)
+    assert "Gmina Gurjaani</a></h3>" not in html and "No open reminders." in html
+
+
+def test_everyone_reads_the_inactivity_rule(signed_in: Callable[..., FlaskClient]) -> None:
+    html = signed_in("officer").get("/").get_data(as_text=True)
+    assert 'id="reminders"' not in html
+    assert "365" in html.split('class="inactivity-rule"', 1)[1].split("</div>", 1)[0]
