@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from html import unescape
 from typing import Any
 from uuid import UUID
 
@@ -32,6 +33,18 @@ def post_form(client: FlaskClient, path: str, data: dict[str, Any], *, form_page
     """POST a form as a browser does: take the CSRF token from the page the form is on, then send."""
     token = csrf_token(client.get(form_page or path).get_data(as_text=True))
     return client.post(path, data={**data, "csrf_token": token})
+
+
+def post_and_confirm(client: FlaskClient, path: str, data: dict[str, Any]) -> Any:
+    """Submit an event form, then "Record it" on its check-your-answers page (the values it carries)."""
+    review = post_form(client, path, data)
+    html = review.get_data(as_text=True)
+    assert review.status_code == 200 and 'name="confirm"' in html, html
+    confirm = html.split('name="confirm"', 1)[0].rsplit("<form", 1)[1]
+    kept: dict[str, list[str]] = {}
+    for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', confirm):
+        kept.setdefault(name, []).append(unescape(value))
+    return client.post(path, data={**kept, "confirm": "1"})
 
 
 def register(services: Services, name: str = "Bar", country: str = "ME", **fields: Any) -> str:

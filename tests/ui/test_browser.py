@@ -161,7 +161,9 @@ def test_an_officers_day(visit: Any, seeded: Services) -> None:
     assert "Partnerstwo zostało zarejestrowane." in v.text()
     assert v.page.locator("h1").inner_text() == "Gmina Kobuleti"
     v.accessible("a partnership's page")
-    partnership_url = v.page.url
+    assert v.page.url.endswith("#event-1")  # landed on the registration, its confirmation beside it
+    assert "Partnerstwo zostało zarejestrowane." in v.text("#event-1")
+    partnership_url = v.page.url.split("#")[0]
 
     for event_type, typed in DAY_OF_EVENTS:
         v.page.goto(partnership_url)
@@ -169,8 +171,9 @@ def test_an_officers_day(visit: Any, seeded: Services) -> None:
         label.click()
         v.accessible(f"the form {event_type}")
         fill(v.page, typed)
-        v.page.click("button:has-text('Zapisz')")
-        assert "Zapisano: " in v.text(".flashes"), (event_type, v.text())
+        v.page.click("button:has-text('Dalej')")
+        v.page.click("#confirm")
+        assert "Zapisano: " in v.text(".event .confirmation"), (event_type, v.text())
     pid = partnership_url.rsplit("/", 1)[1]
     events = queries.list_events(seeded.db, pid)
     assert [e["type"] for e in events[1:]] == [t for t, _ in DAY_OF_EVENTS]
@@ -182,7 +185,7 @@ def test_an_officers_day(visit: Any, seeded: Services) -> None:
     v.page.goto(partnership_url + "/record/youth_exchange_held")
     fill(v.page, {"occurred_on": "2017-07-08", "ends_on": "2017-07-01", "participants": "5"})
     before = log_position(seeded)
-    v.page.click("button:has-text('Zapisz')")
+    v.page.click("button:has-text('Dalej')")
     assert "Nie może być wcześniej niż dzień rozpoczęcia." in v.text("#f-ends_on-error")
     assert v.page.get_attribute("#f-ends_on", "aria-describedby") == "f-ends_on-hint f-ends_on-error"
     assert log_position(seeded) == before
@@ -192,12 +195,14 @@ def test_an_officers_day(visit: Any, seeded: Services) -> None:
     v.page.goto(partnership_url)
     v.page.click("text=Wycofaj wpis nr 5…")
     v.accessible("the retraction form")
-    v.page.click("button:has-text('Wycofaj')")
+    v.page.click("button:has-text('Dalej')")
     assert v.page.locator("#f-reason-error").is_visible()
     v.accessible("the retraction form with an error")
     v.page.fill("#f-reason", "Wpisano nie tę szkołę")
-    v.page.click("button:has-text('Wycofaj')")
-    assert "Wpis został wycofany." in v.text(".flashes")
+    v.page.click("button:has-text('Dalej')")
+    v.accessible("the retraction's check-your-answers page")
+    v.page.click("#confirm")
+    assert "Wpis został wycofany." in v.text(".event .confirmation")
     entry = v.page.locator("#event-5")
     assert "retracted" in entry.get_attribute("class")
     assert "Wpisano nie tę szkołę" in entry.inner_text()
@@ -214,6 +219,45 @@ def test_an_officers_day(visit: Any, seeded: Services) -> None:
     v.page.click("button:has-text('Pokaż')")
     assert "W tym czasie partnerstwo jeszcze nie istniało." in v.text()
     v.accessible("a partnership before it existed")
+
+
+def test_record_check_your_answers_and_land_on_the_entry(visit: Any, seeded: Services) -> None:
+    """Record a resolution: the review page shows the entry and what it changes, records nothing; "Record it"
+    appends it once and lands on its anchor with the confirmation beside it; only events allowed now are offered."""
+    v = visit()
+    v.login("ala")
+    bar = next(
+        p
+        for p in queries.list_partnerships(seeded.db, seeded.clock(), limit=100)["items"]
+        if "Bar" in p["partner_name"]
+    )
+    v.goto(f"/partnerships/{bar['id']}", "Bar's page")
+    assert bar["status"] == "suspended"
+    assert (
+        v.page.locator("section[aria-labelledby='record-title'] > ul a[href$='/record/cooperation_suspended']").count()
+        == 0
+    )
+    v.page.click("section[aria-labelledby='record-title'] > ul a[href$='/record/council_resolution_adopted']")
+    assert v.page.locator("#f-reference").count() == 0  # the resolution's number is its reference
+    fill(v.page, {"purpose": "resume", "resolution_number": "IV/12/24"})
+    before = log_position(seeded)
+    v.page.click("button:has-text('Dalej')")
+    v.accessible("the check-your-answers page")
+    assert "Status: Zawieszone → Aktywne" in v.text(".effect")
+    assert "IV/12/24" in v.text(".event-box")
+    assert log_position(seeded) == before  # nothing recorded yet
+    v.page.click("#change")
+    assert v.page.input_value("#f-resolution_number") == "IV/12/24"  # back to the form with what was typed
+    v.page.click("button:has-text('Dalej')")
+    v.page.click("#confirm")
+    assert log_position(seeded) == before + 1
+    version = queries.list_events(seeded.db, bar["id"])[-1]["version"]
+    assert v.page.url.endswith(f"#event-{version}")
+    entry = v.page.locator(f"#event-{version}")
+    assert "Zapisano: Podjęto uchwałę rady" in entry.locator(".confirmation").inner_text()
+    assert v.page.locator(".flashes").count() == 0  # not at the top of the page
+    assert entry.evaluate("e => e.matches(':target')")
+    v.accessible("the partnership's page landed on the new entry")
 
 
 def test_switching_the_language(visit: Any) -> None:
@@ -305,7 +349,8 @@ def test_everything_works_without_javascript(visit: Any, seeded: Services) -> No
     v.page.click("a:has-text('Miasto Bar')")
     v.page.click("a[href$='/record/note_added']")
     fill(v.page, {"occurred_on": "2024-05-05", "text": "Bez JavaScriptu"})
-    v.page.click("button:has-text('Zapisz')")
+    v.page.click("button:has-text('Dalej')")
+    v.page.click("#confirm")
     assert "Bez JavaScriptu" in v.text("#timeline")
     v.page.click("button:has-text('Wyloguj się')")
     assert v.page.locator("h1").inner_text() == "Zaloguj się"

@@ -67,6 +67,8 @@ def init_ui(app: Flask) -> None:
         here_without_lang=_here_without_lang,
     )
     app.jinja_env.filters.update(country=country_name, day=day, moment=moment, time=time_tag)
+    # a flashed confirmation of one entry ("entry-N"), shown beside it on a page that has it
+    app.jinja_env.tests["beside_entry"] = lambda flashed, shown_there: shown_there and flashed[0].startswith("entry-")
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

@@ -30,10 +30,12 @@ FIRST, LAST = ("occurred_on",), ("reference", "note")
 @dataclass(frozen=True)
 class FormField:
     name: str
-    kind: str  # text, textarea, date, number, select, country, checkboxes, lines
+    kind: str  # text, textarea, date, number, select, country, checkboxes, lines, pick
     required: bool
     choices: tuple[str, ...] = ()
     max_length: int | None = None
+    #: this form's own label for the field (e.g. an exchange's date is when it started)
+    own_label: Any = None
 
     @property
     def id(self) -> str:
@@ -41,16 +43,30 @@ class FormField:
 
     @property
     def label(self) -> str:
-        return str(FIELD_LABELS.get(self.name, self.name))
+        return str(self.own_label or FIELD_LABELS.get(self.name, self.name))
 
     @property
     def hint(self) -> str | None:
-        hint = FIELD_HINTS.get(self.name)
+        hint = FIELD_HINTS.get(f"{self.name}_pick" if self.kind == "pick" else self.name)
         return str(hint) if hint else None
 
     @property
     def multiple(self) -> bool:
-        return self.kind in ("checkboxes", "lines")
+        return self.kind in ("checkboxes", "lines", "pick")
+
+    @property
+    def other(self) -> str:
+        """A pick's textarea for what the list does not offer."""
+        return f"{self.name}_other"
+
+    @property
+    def anchor(self) -> str:
+        """Where the error summary's link for this field lands (the first box of a group)."""
+        if self.kind == "checkboxes":
+            return f"{self.id}-{self.choices[0]}"
+        if self.kind == "pick":
+            return f"{self.id}-0" if self.choices else f"{self.id}-other"
+        return self.id
 
 
 def _one_of(f: fields.Field) -> tuple[str, ...]:
@@ -88,6 +104,11 @@ class Form:
     errors: dict[str, list[str]] = field(default_factory=dict)
     #: refusals that belong to no one field (a conflict with the partnership's state), shown above the form
     problems: list[str] = field(default_factory=list)
+    #: this form's own labels, by field name
+    labels: dict[str, Any] = field(default_factory=dict)
+    #: list fields offered as checkboxes of known values plus a textarea for others (e.g. the partnership's
+    #: schools), by field name
+    picks: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def inputs(self) -> list[FormField]:
@@ -96,7 +117,15 @@ class Form:
         ordered = [n for n in FIRST if n in names]
         ordered += [n for n in names if n not in FIRST and n not in LAST]
         ordered += [n for n in LAST if n in names]
-        return [form_field(n, declared[n]) for n in ordered]
+        out = []
+        for n in ordered:
+            f = form_field(n, declared[n])
+            if n in self.picks and f.kind == "lines" and self.picks[n]:
+                f = FormField(n, "pick", f.required, tuple(self.picks[n]))
+            if n in self.labels:
+                f = FormField(f.name, f.kind, f.required, f.choices, f.max_length, self.labels[n])
+            out.append(f)
+        return out
 
     def read(self, form: MultiDict) -> dict[str, Any]:
         """Keep what was typed (to show it again) and return the payload for the schema."""
@@ -107,6 +136,14 @@ class Form:
                 self.values[f.name] = chosen
                 if chosen:
                     payload[f.name] = chosen
+                continue
+            if f.kind == "pick":
+                chosen = [v for v in form.getlist(f.name) if v.strip()]
+                others = form.get(f.other, "")
+                self.values[f.name], self.values[f.other] = chosen, others
+                typed = [line.strip() for line in others.splitlines() if line.strip()]
+                if chosen or typed:
+                    payload[f.name] = list(dict.fromkeys([*chosen, *typed]))
                 continue
             raw = form.get(f.name, "")
             self.values[f.name] = raw
@@ -141,4 +178,5 @@ class Form:
         return api_error.status
 
     def value(self, name: str) -> Any:
-        return self.values.get(name, [] if name in {f.name for f in self.inputs if f.kind == "checkboxes"} else "")
+        listed = {f.name for f in self.inputs if f.kind in ("checkboxes", "pick")}
+        return self.values.get(name, [] if name in listed else "")

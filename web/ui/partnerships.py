@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import math
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, get_flashed_messages, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
 
-from domain.errors import DomainError, PartnershipNotFound
-from domain.event_types import RECORDABLE
+from application import jobs
+from domain import rules
+from domain.dates import BusinessDate
+from domain.errors import DomainError, InvalidField, NotAllowedInStatus, PartnershipNotFound
+from domain.event_types import RECORDABLE, RETRACTED_TYPE
+from domain.event_types import event_type as type_row
 from domain.values import AREAS, STATUSES
 from projections import queries
+from projections.documents import preview_document
 from web.api import partnership_id
 from web.auth import EVERYONE, MANAGERS, WRITERS, current_user
 from web.errors import ApiError
@@ -33,6 +40,22 @@ PAGE_SIZE = 20
 FORM_TYPES: tuple[str, ...] = tuple(t for t in RECORDABLE if t != "event_retracted")
 
 
+#: Each form's own words for a field where the contract's general label says less (an exchange's date is
+#: the day it started).
+OWN_LABELS: dict[str, dict[str, Any]] = {
+    "youth_exchange_held": {"occurred_on": _l("Started on")},
+    "activity_held": {"occurred_on": _l("Started on")},
+}
+#: Fields a type's form does not ask for: a resolution's number is its reference.
+NOT_ASKED: dict[str, tuple[str, ...]] = {"council_resolution_adopted": ("reference",)}
+#: A retraction asks only why: its date is the office's today and it names the entry it retracts.
+RETRACTION_NOT_ASKED = ("retracts", "occurred_on", "reference", "note")
+#: The flash category that puts a confirmation beside the entry it confirms (``entry-N``).
+ENTRY_FLASH = "entry-"
+#: What the review page's buttons post besides the form's own values.
+FLAGS = ("csrf_token", "confirm", "change")
+
+
 def _known(pid: str) -> dict[str, Any]:
     s = services()
     doc = queries.get_partnership(s.db, partnership_id(pid), s.clock())
@@ -50,7 +73,10 @@ def render_dashboard(status: int = 200, ack_forms: dict[str, Form] | None = None
     filters, errors = read_filters(request.args, AREAS)
     page_number = filters.pop("page")
     page = queries.list_partnerships(s.db, s.clock(), limit=PAGE_SIZE, offset=(page_number - 1) * PAGE_SIZE, **filters)
-    reminders = queries.list_reminders(s.db, is_open=True) if may(*MANAGERS) else []
+    reminders = queries.by_longest_silence(queries.list_reminders(s.db, is_open=True)) if may(*MANAGERS) else []
+    today = s.today()
+    for r in reminders:
+        r["silent_days"] = (today - queries.silent_since(r)).days
     context = {
         "filters": filters,
         "query": {k: "1" if v is True else v for k, v in filters.items()},  # the pager's links keep the filters
@@ -66,8 +92,22 @@ def render_dashboard(status: int = 200, ack_forms: dict[str, Form] | None = None
         "reminders": reminders,
         "names": queries.partnership_names(s.db, [r["partnership_id"] for r in reminders]),
         "ack_forms": ack_forms or {},
+        "scan_run": _scan_run(s),
+        "inactivity_days": s.config.inactivity_days,
     }
     return render_template("partnerships/dashboard.html", **context), 422 if errors and status == 200 else status
+
+
+def _scan_run(s: Any) -> dict[str, Any] | None:
+    """When the inactivity check last ran, and for which day when that was not the day it ran on."""
+    run = jobs.last_run(s, jobs.INACTIVITY_SCAN)
+    if run is None:
+        return None
+    try:
+        ran_on = datetime.fromisoformat(run["at"]).astimezone(s.config.tz).date().isoformat()
+    except ValueError:
+        return None
+    return {"at": run["at"], "as_of": run["today"] if run["today"] != ran_on else None}
 
 
 @bp.get("/")
@@ -87,8 +127,16 @@ def partnership(pid: str) -> Any:
         doc = queries.partnership_at(s.db, current["id"], s.clock(), as_of=as_of, known_at=known_at)
         events = queries.list_events_at(s.db, current["id"], as_of=as_of, known_at=known_at) or []
     refs, resolutions = references(events)
+    confirmations = {
+        int(category.removeprefix(ENTRY_FLASH)): message
+        for category, message in get_flashed_messages(with_categories=True)
+        if category.startswith(ENTRY_FLASH) and category.removeprefix(ENTRY_FLASH).isdigit()
+    }
+    allowed = [t for t in FORM_TYPES if rules.allowed_in(t, current["status"])]
     page = render_template(
         "partnerships/partnership.html",
+        entry_confirmations=confirmations,
+        earlier_only=[t for t in FORM_TYPES if t not in allowed],
         current=current,
         doc=doc,
         events=timeline(events),
@@ -98,7 +146,7 @@ def partnership(pid: str) -> Any:
         known_at=known_at,
         moment_args=request.args,
         moment_errors=errors,
-        form_types=FORM_TYPES,
+        form_types=allowed,
     )
     return page, 422 if errors else 404 if doc is None else 200
 
@@ -117,45 +165,164 @@ def register() -> Any:
         except (ValidationError, DomainError) as e:
             status = form.refuse(e)
             return render_template("partnerships/register.html", form=form, countries=country_choices()), status
-        flash(_("The partnership is registered."), "success")
-        return redirect(url_for(".partnership", pid=str(recorded.partnership_id)))
+        flash(_("The partnership is registered."), f"{ENTRY_FLASH}{recorded.version}")
+        return redirect(url_for(".partnership", pid=str(recorded.partnership_id), _anchor=f"event-{recorded.version}"))
     return render_template("partnerships/register.html", form=form, countries=country_choices())
+
+
+def event_form(event_type: str, doc: dict[str, Any]) -> Form:
+    """The form of one event type for this partnership (its own labels, its schools to pick from)."""
+    schools = tuple(dict.fromkeys(school["name"] for school in doc["schools"]))
+    return Form(
+        EVENT_SCHEMAS[event_type],
+        exclude=NOT_ASKED.get(event_type, ()),
+        values={"occurred_on": services().today().isoformat()},
+        labels=OWN_LABELS.get(event_type, {}),
+        picks={"schools": schools} if event_type == "youth_exchange_held" else {},
+    )
+
+
+def early_problems(doc: dict[str, Any], event_type: str, payload: dict[str, Any]) -> list[DomainError]:
+    """The domain's cheap checks on what was typed, all at once (the domain stops at the first): each date
+    not after today, an end not before the start, and the status on the entry's own date allowing it."""
+    s, kind = services(), type_row(event_type)
+    dates: dict[str, BusinessDate] = {}
+    for name in ("occurred_on", *kind.date_fields):
+        raw = payload.get(name)
+        if isinstance(raw, str):
+            try:
+                dates[name] = BusinessDate.parse(raw.strip())
+            except ValueError:
+                continue
+    found: list[DomainError] = []
+    start = dates.get("occurred_on")
+    for name, when in dates.items():
+        if name not in kind.future_fields and when.first > s.today():
+            found.append(InvalidField(name, "not_after_today"))
+        elif name != "occurred_on" and name not in kind.future_fields and start and when.last < start.first:
+            found.append(InvalidField(name, "not_before_occurred_on"))
+    if start is not None and start.first <= s.today() and event_type != RETRACTED_TYPE:
+        facts = s.tracker.get_partnership(UUID(doc["id"])).fact_list()
+        status = rules.state_on(facts, start.first).status
+        if not rules.allowed_in(event_type, status):
+            found.append(NotAllowedInStatus(event_type, status, start))
+    return found
+
+
+def _checked(form: Form, doc: dict[str, Any], event_type: str, extra: dict[str, Any]) -> dict[str, Any] | None:
+    """What was typed, checked by the schema and the domain's cheap checks in one round: the fields, or None
+    when refused (then every problem is in the form, each once)."""
+    payload = {**form.read(request.form), **extra}
+    fields = None
+    try:
+        fields = form.schema().load(payload)
+    except ValidationError as e:
+        form.refuse(e)
+    for problem in early_problems(doc, event_type, {k: str(v) for k, v in payload.items()}):
+        form.refuse(problem)
+    form.errors = {name: list(dict.fromkeys(said)) for name, said in form.errors.items()}
+    form.problems = list(dict.fromkeys(form.problems))
+    return None if form.errors or form.problems else fields
+
+
+def _refused(form: Form, error: Exception | None = None) -> int:
+    """The status of a refused form: 422 when a field is wrong, 409 when only the partnership's state is."""
+    if error is not None:
+        form.refuse(error)
+    return 409 if form.problems and not form.errors else 422
+
+
+def _review(
+    form: Form, doc: dict[str, Any], event_type: str, extra: dict[str, Any], action: str, target: Any = None
+) -> Any:
+    """The "check your answers" page (the entry as it would be recorded and its effect, the API's dry run), or
+    None when what was typed is refused (the form then holds why). Nothing is appended."""
+    fields = _checked(form, doc, event_type, extra)
+    if fields is None:
+        return None
+    try:
+        user = current_user()
+        partnership, event = services().preview_event(
+            UUID(doc["id"]), event_type, fields, user=user.name, role=user.role
+        )
+    except DomainError as e:
+        form.refuse(e)
+        return None
+    preview = preview_document(partnership.fact_list(), event)
+    return render_template(
+        "partnerships/review.html",
+        doc=doc,
+        entry=timeline([preview])[0],
+        kept=[(name, value) for name, value in request.form.items(multi=True) if name not in FLAGS],
+        action=action,
+        target=target,
+        date_label=next((f.label for f in form.inputs if f.name == "occurred_on"), None),
+    )
 
 
 @bp.route("/partnerships/<pid>/record/<event_type>", methods=["GET", "POST"])
 @role_required(*WRITERS)
 def record_event(pid: str, event_type: str) -> Any:
+    """The form; its submit shows the entry and its effect to check first, and only "Record it" appends it."""
     s, doc = services(), _known(pid)
     if event_type not in FORM_TYPES:
         raise ApiError(404, request_message("no_form", event_type=event_type))
-    form = Form(EVENT_SCHEMAS[event_type], values={"occurred_on": s.today().isoformat()})
-    if request.method == "POST":
-        try:
-            fields = form.load(request.form)
-            s.record_event(UUID(doc["id"]), event_type, fields, user=current_user().name)
-        except (ValidationError, DomainError) as e:
-            status = form.refuse(e)
-            return render_template("partnerships/record.html", form=form, doc=doc, event_type=event_type), status
-        flash(_("Recorded: %(what)s.", what=EVENT_TYPE_LABELS[event_type]), "success")
-        return redirect(url_for(".partnership", pid=doc["id"], _anchor="timeline"))
-    return render_template("partnerships/record.html", form=form, doc=doc, event_type=event_type)
+    form = event_form(event_type, doc)
+
+    def page(status: int = 200) -> tuple[str, int]:
+        not_now = not rules.allowed_in(event_type, doc["status"])
+        html = render_template("partnerships/record.html", form=form, doc=doc, event_type=event_type, not_now=not_now)
+        return html, status
+
+    if request.method == "GET":
+        return page()
+    if request.form.get("change"):
+        form.read(request.form)
+        return page()
+    if not request.form.get("confirm"):
+        action = url_for(".record_event", pid=doc["id"], event_type=event_type)
+        return _review(form, doc, event_type, {}, action) or page(_refused(form))
+    fields = _checked(form, doc, event_type, {})
+    if fields is None:
+        return page(_refused(form))
+    try:
+        recorded = s.record_event(UUID(doc["id"]), event_type, fields, user=current_user().name)
+    except DomainError as e:
+        return page(_refused(form, e))
+    flash(_("Recorded: %(what)s.", what=EVENT_TYPE_LABELS[event_type]), f"{ENTRY_FLASH}{recorded.version}")
+    return redirect(url_for(".partnership", pid=doc["id"], _anchor=f"event-{recorded.version}"))
 
 
 @bp.route("/partnerships/<pid>/events/<int:version>/retract", methods=["GET", "POST"])
 @role_required(*WRITERS)
 def retract_event(pid: str, version: int) -> Any:
+    """Asks only why (the server dates it today), shows what the partnership would become, then retracts."""
     s, doc = services(), _known(pid)
     event = queries.get_event(s.db, doc["id"], version)
     if event is None:
         raise ApiError(404, request_message("no_such_event", version=version))
-    form = Form(EventRetractedSchema, exclude=("retracts",), values={"occurred_on": s.today().isoformat()})
-    if request.method == "POST":
-        try:
-            fields = form.load(request.form, retracts=version)
-            s.record_event(UUID(doc["id"]), "event_retracted", fields, user=current_user().name)
-        except (ValidationError, DomainError) as e:
-            status = form.refuse(e)
-            return render_template("partnerships/retract.html", form=form, doc=doc, event=timeline([event])[0]), status
-        flash(_("The entry is retracted."), "success")
-        return redirect(url_for(".partnership", pid=doc["id"], _anchor="timeline"))
-    return render_template("partnerships/retract.html", form=form, doc=doc, event=timeline([event])[0])
+    form = Form(EventRetractedSchema, exclude=RETRACTION_NOT_ASKED)
+    extra = {"retracts": version, "occurred_on": s.today().isoformat()}
+    shown = timeline([event])[0]
+
+    def page(status: int = 200) -> tuple[str, int]:
+        return render_template("partnerships/retract.html", form=form, doc=doc, event=shown), status
+
+    if request.method == "GET":
+        return page()
+    if request.form.get("change"):
+        form.read(request.form)
+        return page()
+    if not request.form.get("confirm"):
+        action = url_for(".retract_event", pid=doc["id"], version=version)
+        return _review(form, doc, RETRACTED_TYPE, extra, action, target=shown) or page(_refused(form))
+    fields = _checked(form, doc, RETRACTED_TYPE, extra)
+    if fields is None:
+        return page(_refused(form))
+    try:
+        user = current_user()
+        recorded = s.record_event(UUID(doc["id"]), RETRACTED_TYPE, fields, user=user.name, role=user.role)
+    except DomainError as e:
+        return page(_refused(form, e))
+    flash(_("The entry is retracted."), f"{ENTRY_FLASH}{recorded.version}")
+    return redirect(url_for(".partnership", pid=doc["id"], _anchor=f"event-{recorded.version}"))

@@ -45,6 +45,7 @@ FIELD_HINTS = {
     "schools": _l("One per line."),
     "planned_for": _l("A day, a month or a year; may lie in the future."),
     "ends_on": _l("The last day (or month, or year); not before it began."),
+    "schools_pick": _l("Tick the partnership's schools that took part; add any others below."),
 }
 
 #: The label of each value vocabulary, by field name.

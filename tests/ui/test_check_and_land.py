@@ -1,0 +1,216 @@
+"""The officer's save, as a public-service site does it: "check your answers" first (the entry and what it
+would change, the API's dry run), then the entry appended once and the page landing on it with the confirmation
+beside it; only the events allowed now offered; every problem of a form shown in one round."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import timedelta
+
+from flask.testing import FlaskClient
+
+from application.services import Services
+from projections import queries
+
+from .helpers import csrf_token, log_position, post_and_confirm, post_form
+
+
+def entry_html(html: str, version: int) -> str:
+    """The timeline's <li> of one entry."""
+    return html.split(f'id="event-{version}"', 1)[1].split("</li>", 1)[0]
+
+
+def test_a_save_lands_on_the_new_entry_with_the_confirmation_beside_it(
+    signed_in: Callable[..., FlaskClient], services: Services, bar: str
+) -> None:
+    officer = signed_in("officer")
+    response = post_and_confirm(
+        officer, f"/partnerships/{bar}/record/note_added", {"occurred_on": "2012-03-04", "text": "Wizyta"}
+    )
+    version = queries.list_events(services.db, bar)[-1]["version"]
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/partnerships/{bar}#event-{version}"
+    html = officer.get(f"/partnerships/{bar}").get_data(as_text=True)
+    assert "Zapisano: Dodano notatkę." in entry_html(html, version)
+    assert 'class="flashes"' not in html  # not at the top of the page, far from the entry
+    assert "Zapisano: " not in officer.get(f"/partnerships/{bar}").get_data(as_text=True)  # shown once
+
+
+def test_a_registration_lands_on_its_first_entry(signed_in: Callable[..., FlaskClient], services: Services) -> None:
+    officer = signed_in("officer")
+    response = post_form(
+        officer,
+        "/partnerships/new",
+        {"partner_name": "Gmina Gurjaani", "partner_country": "GE", "partner_kind": "municipality"},
+    )
+    assert response.status_code == 302 and response.headers["Location"].endswith("#event-1")
+    html = officer.get(response.headers["Location"].split("#")[0]).get_data(as_text=True)
+    assert "Partnerstwo zostało zarejestrowane." in entry_html(html, 1)
+
+
+def test_the_review_shows_the_entry_and_its_effect_and_records_nothing(
+    signed_in: Callable[..., FlaskClient], services: Services, bar: str
+) -> None:
+    officer = signed_in("officer")
+    before = log_position(services)
+    path = f"/partnerships/{bar}/record/council_resolution_adopted"
+    typed = {"occurred_on": "2024-02-01", "purpose": "resume", "resolution_number": "IV/12/24"}
+    review = post_form(officer, path, typed)
+    assert review.status_code == 200
+    html = review.get_data(as_text=True)
+    assert "Sprawdź przed zapisaniem: Podjęto uchwałę rady" in html
+    assert "IV/12/24" in html and "Status: Zawieszone → Aktywne" in html
+    assert '<input type="hidden" name="resolution_number" value="IV/12/24">' in html
+    assert '<input type="hidden" name="confirm" value="1">' in html and html.count('name="csrf_token"') >= 2
+    assert ">Zapisz wpis</button>" in html and ">Zmień</button>" in html
+    assert log_position(services) == before  # nothing appended by the review
+
+
+def test_the_review_names_the_entries_a_back_dated_one_takes_the_effect_from(
+    signed_in: Callable[..., FlaskClient], services: Services, bar: str
+) -> None:
+    """Terminated in 2015 (entered late): the 2019 suspension (#6) would no longer take effect."""
+    review = post_form(
+        signed_in("officer"),
+        f"/partnerships/{bar}/record/partnership_terminated",
+        {"occurred_on": "2015-01-01", "reason": "Połączenie gmin"},
+    )
+    html = review.get_data(as_text=True)
+    assert review.status_code == 200 and "Status: Aktywne → Zakończone" in html
+    assert "Jego wcześniejsza data odebrałaby skutek wpisom zapisanym wcześniej" in html
+    assert f'href="/partnerships/{bar}#event-6">#6</a>' in html
+
+
+def test_no_change_of_status_is_said_too(signed_in: Callable[..., FlaskClient], bar: str) -> None:
+    html = post_form(
+        signed_in("officer"), f"/partnerships/{bar}/record/note_added", {"occurred_on": "2020-01-01", "text": "x"}
+    ).get_data(as_text=True)
+    assert "Status pozostaje bez zmian: Zawieszone." in html
+
+
+def test_confirming_records_once_and_change_goes_back_with_the_values(
+    signed_in: Callable[..., FlaskClient], services: Services, bar: str
+) -> None:
+    officer = signed_in("officer")
+    path = f"/partnerships/{bar}/record/note_added"
+    token = csrf_token(officer.get(path).get_data(as_text=True))
+    back = officer.post(path, data={"occurred_on": "2020-01-01", "text": "Zmiana", "change": "1", "csrf_token": token})
+    html = back.get_data(as_text=True)
+    assert back.status_code == 200 and 'class="record-form"' in html and ">Zmiana</textarea>" in html
+    assert 'class="error-summary"' not in html
+    before = log_position(services)
+    assert post_and_confirm(officer, path, {"occurred_on": "2020-01-01", "text": "Raz"}).status_code == 302
+    assert log_position(services) == before + 1
+    assert [e["data"].get("text") for e in queries.list_events(services.db, bar)].count("Raz") == 1
+
+
+def test_a_confirmation_with_refused_values_goes_back_to_the_form(
+    signed_in: Callable[..., FlaskClient], services: Services, bar: str
+) -> None:
+    officer = signed_in("officer")
+    path = f"/partnerships/{bar}/record/note_added"
+    token = csrf_token(officer.get(path).get_data(as_text=True))
+    before = log_position(services)
+    refused = officer.post(path, data={"occurred_on": "2020-13-01", "text": "", "confirm": "1", "csrf_token": token})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and 'class="record-form"' in html
+    assert 'id="f-occurred_on-error"' in html and 'id="f-text-error"' in html
+    assert log_position(services) == before
+    forged = officer.post(path, data={"occurred_on": "2020-01-01", "text": "x", "confirm": "1"})
+    assert forged.status_code in (400, 403) and log_position(services) == before  # no CSRF token, no entry
+
+
+def test_only_the_events_allowed_now_are_offered(signed_in: Callable[..., FlaskClient], bar: str) -> None:
+    """Bar is suspended: resume is offered, suspend only among the entries for earlier dates."""
+    html = signed_in("officer").get(f"/partnerships/{bar}").get_data(as_text=True)
+    offered, earlier = html.split('id="record-title"', 1)[1].split("<details", 1)
+    earlier = earlier.split("</details>", 1)[0]
+    assert "/record/cooperation_resumed" in offered and "/record/note_added" in offered
+    assert "/record/letter_of_intent_signed" in offered  # allowed in every status
+    assert "/record/cooperation_suspended" not in offered and "/record/cooperation_suspended" in earlier
+
+
+def test_a_form_not_possible_now_says_so_up_front(signed_in: Callable[..., FlaskClient], bar: str) -> None:
+    officer = signed_in("officer")
+    page = officer.get(f"/partnerships/{bar}/record/cooperation_suspended")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Niemożliwe przy obecnym statusie (Zawieszone)." in html
+    assert html.index("Niemożliwe przy obecnym statusie") < html.index('class="record-form"')
+    assert "Niemożliwe przy obecnym statusie" not in officer.get(f"/partnerships/{bar}/record/note_added").get_data(
+        as_text=True
+    )
+
+
+def test_every_problem_is_shown_in_one_round(
+    signed_in: Callable[..., FlaskClient], services: Services, bar: str
+) -> None:
+    """Missing fields, a date after today and an end before the start, together, each linked from the summary."""
+    officer = signed_in("officer")
+    before = log_position(services)
+    tomorrow = (services.today() + timedelta(days=1)).isoformat()
+    response = post_form(
+        officer, f"/partnerships/{bar}/record/activity_held", {"occurred_on": tomorrow, "ends_on": "2020-01-01"}
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    for name in ("occurred_on", "ends_on", "title", "activity_kind"):
+        assert f'id="f-{name}-error"' in html, name
+        assert f'<a href="#f-{name}">' in html, name
+    assert "Nie może być wcześniej niż dzień rozpoczęcia." in html
+    assert log_position(services) == before
+
+
+def test_a_missing_field_and_the_status_conflict_come_together(
+    signed_in: Callable[..., FlaskClient], services: Services, bar: str
+) -> None:
+    response = post_form(
+        signed_in("officer"), f"/partnerships/{bar}/record/cooperation_suspended", {"occurred_on": "2020-01-01"}
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and 'id="f-reason-error"' in html
+    assert "jest niedozwolony, gdy partnerstwo ma status „Zawieszone”" in html
+    assert html.count("jest niedozwolony, gdy partnerstwo") == 1  # once, not once per check
+
+
+def test_the_retraction_asks_only_why_and_shows_what_the_partnership_would_become(
+    signed_in: Callable[..., FlaskClient], services: Services, bar: str
+) -> None:
+    officer = signed_in("officer")
+    path = f"/partnerships/{bar}/events/6/retract"
+    form = officer.get(path).get_data(as_text=True).split('class="record-form"', 1)[1].split("</form>", 1)[0]
+    assert set(re.findall(r'name="([a-z_]+)"', form)) == {"csrf_token", "reason"}
+    before = log_position(services)
+    review = post_form(officer, path, {"reason": "Zawieszenie wpisano omyłkowo"})
+    html = review.get_data(as_text=True)
+    assert review.status_code == 200 and "Sprawdź przed wycofaniem wpisu nr 6" in html
+    assert "Jakie stanie się partnerstwo" in html and "Status: Zawieszone → Aktywne" in html
+    assert log_position(services) == before
+    done = post_and_confirm(officer, path, {"reason": "Zawieszenie wpisano omyłkowo"})
+    assert done.status_code == 302 and log_position(services) == before + 1
+    version = queries.list_events(services.db, bar)[-1]["version"]
+    assert done.headers["Location"].endswith(f"#event-{version}")
+    html = officer.get(f"/partnerships/{bar}").get_data(as_text=True)
+    assert "Wpis został wycofany." in entry_html(html, version)
+
+
+def test_the_exchange_form_has_a_start_date_and_picks_the_partnerships_schools(
+    signed_in: Callable[..., FlaskClient], services: Services, bar: str
+) -> None:
+    officer = signed_in("officer")
+    path = f"/partnerships/{bar}/record/youth_exchange_held"
+    html = officer.get(path).get_data(as_text=True)
+    assert re.search(r'<label for="f-occurred_on">Data rozpoczęcia', html)
+    assert re.search(r'<label for="f-ends_on">Data zakończenia', html)
+    assert 'type="checkbox" id="f-schools-0" name="schools" value="Liceum im. Kopernika"' in html
+    assert 'value="Gimnazija Niko Rolović"' in html and 'name="schools_other"' in html
+    typed = {"occurred_on": "2012-07-01", "schools": ["Liceum im. Kopernika"], "schools_other": "SP 2 Bar\n"}
+    assert post_and_confirm(officer, path, typed).status_code == 302
+    assert queries.list_events(services.db, bar)[-1]["data"]["schools"] == ["Liceum im. Kopernika", "SP 2 Bar"]
+
+
+def test_the_resolution_form_asks_for_its_number_not_a_separate_reference(
+    signed_in: Callable[..., FlaskClient], bar: str
+) -> None:
+    html = signed_in("officer").get(f"/partnerships/{bar}/record/council_resolution_adopted").get_data(as_text=True)
+    assert 'name="resolution_number"' in html and 'name="reference"' not in html
