@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from infrastructure.database import POSTGRES_SCHEMES, Database
+from infrastructure.mail import redacted
 from projections import inline
 
 
@@ -21,9 +22,9 @@ class ConfigError(ValueError):
 @dataclass(frozen=True)
 class Config:
     database: str = "events.db"
-    secret_key: str | None = None
+    secret_key: str | None = field(default=None, repr=False)  # never in a log line
     inactivity_days: int = 365
-    smtp_url: str | None = None
+    smtp_url: str | None = field(default=None, repr=False)  # its password: never in a log line
     mail_from: str = "tracker@localhost"
     timezone: str = "Europe/Warsaw"
     #: where the office reaches the web UI (links in reminder mails)
@@ -84,7 +85,7 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
         raise ConfigError(f"TRACKER_TIMEZONE {timezone!r} is not a known time zone") from None
     smtp = env.get("TRACKER_SMTP_URL") or None
     if smtp and not smtp.startswith(("smtp://", "smtps://")):
-        raise ConfigError(f"TRACKER_SMTP_URL must start with smtp:// or smtps://, not {smtp!r}")
+        raise ConfigError(f"TRACKER_SMTP_URL must start with smtp:// or smtps://, not {redacted(smtp)!r}")
     database = env.get("TRACKER_DATABASE") or Config.database
     return Config(
         database=database,

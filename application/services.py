@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 import threading
 from collections.abc import Callable, Mapping
@@ -14,6 +15,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from application.config import Config, ConfigError
+from application.rights import check_may_record
 from application.seed import load_seed, load_seed_file
 from application.users import UserStore
 from domain.errors import InvalidField, ReminderNotFound, ReminderNotOpen
@@ -83,9 +85,11 @@ class Services:
         fields: Mapping[str, Any],
         *,
         user: str,
+        role: str | None = None,
         expected_version: int | None = None,
     ) -> tuple[Partnership, Partnership.Event]:
         """What :meth:`record_event` would append (same checks, same refusals), appending nothing."""
+        self._check_rights(role, partnership_id, event_type, fields)
         return self.tracker.preview_event(
             partnership_id,
             event_type,
@@ -102,9 +106,15 @@ class Services:
         fields: Mapping[str, Any],
         *,
         user: str,
+        role: str | None = None,
         expected_version: int | None = None,
     ) -> Recorded:
-        """Record one event as ``user`` (``expected_version``: refuse when the partnership moved on)."""
+        """Record one event as ``user`` (``expected_version``: refuse when the partnership moved on).
+
+        ``role``: the user's role, whose rights (application/rights.py) are checked here, for the API and
+        the UI alike; None only for the program's own writers (seed, import, tests), which act as no user.
+        """
+        self._check_rights(role, partnership_id, event_type, fields)
         return self.execute(
             lambda t: t.record_event(
                 partnership_id,
@@ -115,6 +125,15 @@ class Services:
                 expected_version=expected_version,
             )
         )
+
+    def _check_rights(self, role: str | None, partnership_id: UUID, event_type: str, fields: Mapping[str, Any]) -> None:
+        """Refuse (NotPermitted) what the role may not record or retract, before anything is written.
+
+        A race (the retracted event is fixed by its version, and versions never change) cannot turn an
+        allowed retraction into a forbidden one, so checking before the write is enough.
+        """
+        if role is not None:
+            check_may_record(role, event_type, fields, self.tracker.get_partnership(partnership_id))
 
     def flag_inactivity(self, partnership_id: UUID, *, today: date) -> Recorded | None:
         """The inactivity job's command: flag the spell and the overdue plans of one partnership."""
@@ -218,14 +237,31 @@ class StoreNotInitialised(RuntimeError):
 
 
 def _key_file(path: Path) -> str:
+    """The session key kept in ``path``, created once with a fresh key, readable by its owner only from the
+    start (opened 0600 and exclusively: never a moment world-readable, never two processes' keys)."""
     if not path.exists():
         try:
-            with path.open("x", encoding="ascii") as f:
-                f.write(secrets.token_urlsafe(48))
-            path.chmod(0o600)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE)
         except FileExistsError:
             pass
+        else:
+            with os.fdopen(fd, "w", encoding="ascii") as f:
+                f.write(secrets.token_urlsafe(48))
     return path.read_text(encoding="ascii").strip()
+
+
+#: The mode of the files that hold the register and its secrets: the owner's only.
+PRIVATE = 0o600
+
+
+def _create_private(path: Path) -> None:
+    """Create the SQLite database file empty and 0600 before SQLite opens it (SQLite would create it 0644 under
+    the usual umask). SQLite gives the ``-wal``, ``-shm`` and journal files the database file's own mode, so
+    they are private from the start too. An existing file is left as its owner set it."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE))
+    except FileExistsError:
+        pass
 
 
 def _check_schema(config: Config) -> None:
@@ -247,6 +283,8 @@ def build_services(config: Config, *, catch_up: bool = True) -> Services:
         parent = Path(config.database).resolve().parent
         if not parent.is_dir():
             raise FileNotFoundError(f"TRACKER_DATABASE: folder {parent} does not exist")
+        if not config.database.startswith(("file:", ":memory:")):
+            _create_private(Path(config.database))
     tracker = Tracker(env=config.eventsourcing_env())
     db = Db(views_recorder(tracker))
     if not config.create_tables and not db.has_table("view_meta"):

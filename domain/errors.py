@@ -42,6 +42,9 @@ MESSAGES: dict[str, str] = {
     "partnership_exists": N_("partnership {partnership_id} already exists"),
     "store_not_empty": N_("the store is not empty: import needs an empty store"),
     "reminder_not_open": N_("reminder {reminder_id} is not open"),
+    # the role may not (403): who may record and retract what (application/rights.py)
+    "role_may_not_record": N_("the role {role!r} may not record {event_type}"),
+    "role_may_not_retract": N_("the role {role!r} may not retract {retracted_type} (event {version})"),
     # not found (404)
     "partnership_not_found": N_("partnership {partnership_id} not found"),
     "reminder_not_found": N_("reminder {reminder_id} not found"),
@@ -90,6 +93,11 @@ class NotAllowedInStatus(Conflict):
         super().__init__(event_type=event_type, status=status, as_of=as_of)
         self.event_type = event_type
         self.status = status
+
+
+class NotPermitted(DomainError):
+    """The user's role may not record this event (``role_may_not_record``) or retract that one
+    (``role_may_not_retract``): the contract's roles table, checked in application/rights.py."""
 
 
 class InvalidRetraction(Conflict):

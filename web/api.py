@@ -9,6 +9,7 @@ from uuid import UUID
 
 from flask import Blueprint, Response, current_app, jsonify, request, session, url_for
 
+from application.rights import check_may_record_type
 from application.services import Services
 from application.timeparse import parse_moment
 from domain.dates import BusinessDate
@@ -201,12 +202,14 @@ def list_events(pid: str) -> Response:
 
 
 @bp.post("/partnerships/<pid>/events")
-@requires(*WRITERS)
+@requires(*WRITERS, *MANAGERS)  # a manager: only to retract an acknowledgement (application/rights.py)
 def record_event(pid: str) -> Response:
     pid, s = partnership_id(pid), services()
     payload = json_body()
     expected = if_match()
     event_type = payload.pop("type", None)
+    user = current_user()
+    check_may_record_type(user.role, event_type)  # a manager: 403 for any other type, before the body is read
     if not isinstance(event_type, str) or event_type not in EVENT_SCHEMAS:
         if event_type is None:
             code = "required"
@@ -220,10 +223,10 @@ def record_event(pid: str) -> Response:
     fields = EVENT_SCHEMAS[event_type]().load(payload)
     if query_bool("dry_run"):
         partnership, event = s.preview_event(
-            UUID(pid), event_type, fields, user=current_user().name, expected_version=expected
+            UUID(pid), event_type, fields, user=user.name, role=user.role, expected_version=expected
         )
         return jsonify(preview_document(partnership.fact_list(), event))
-    recorded = s.record_event(UUID(pid), event_type, fields, user=current_user().name, expected_version=expected)
+    recorded = s.record_event(UUID(pid), event_type, fields, user=user.name, role=user.role, expected_version=expected)
     event = queries.get_event(s.db, pid, recorded.version)
     return created(event, url_for("api.list_events", pid=pid))
 

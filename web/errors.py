@@ -16,6 +16,7 @@ from domain.errors import (
     Conflict,
     DomainError,
     InvalidField,
+    NotPermitted,
     PartnershipNotFound,
     ReminderNotFound,
 )
@@ -61,6 +62,8 @@ def to_api_error(error: Exception) -> ApiError:
         return ApiError(422, "invalid_input", field_messages(error.messages))
     if isinstance(error, InvalidField):
         return ApiError(422, "invalid_input", {error.field: [domain_message(error)]})
+    if isinstance(error, NotPermitted):
+        return ApiError(403, domain_message(error))
     if isinstance(error, PartnershipNotFound | ReminderNotFound):
         return ApiError(404, domain_message(error))
     if isinstance(error, Conflict):

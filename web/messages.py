@@ -35,6 +35,7 @@ FIELD_MESSAGES: dict[str, str] = {
     "too_long": N_("Longer than maximum length {max}."),
     "out_of_range": N_("Must be greater than or equal to {min} and less than or equal to {max}."),
     "control_characters": N_("Must not contain control characters."),
+    "line_break": N_("Must be one line (no line breaks)."),
     "not_a_country": N_("Must be an ISO 3166-1 alpha-2 country code, e.g. IT, GE, UA, ME."),
     "not_before_occurred_on": N_("Must not be before occurred_on."),
     # an event's type

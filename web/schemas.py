@@ -33,6 +33,12 @@ COUNTRY_CODES: frozenset[str] = frozenset(
     code for code in Locale("en").territories if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES
 )
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+#: What ends a line (``str.splitlines`` and Unicode): refused in a single-line text (names, titles, references)
+#: because a line break in a mail header or a one-line listing breaks it; multi-line texts keep CR and LF.
+LINE_BREAKS = "\r\n\x85\u2028\u2029"
+_LINE_BREAK = re.compile(f"[{LINE_BREAKS}]")
+#: From this many characters a text is multi-line (a textarea in the forms: descriptions, notes, reasons).
+MULTI_LINE_FROM = 2000
 
 
 def _char_class(chars: Iterable[str]) -> str:
@@ -52,11 +58,20 @@ def _char_class(chars: Iterable[str]) -> str:
 #: What ``str.strip()`` removes (every character Python counts as white space) and what Text refuses.
 _SPACE_CLASS = _char_class(chr(c) for c in range(0x10000) if chr(c).isspace())
 _CONTROL_CLASS = _char_class(chr(c) for c in range(0x80) if _CONTROL.match(chr(c)))
-#: Text as JSON Schema: after trimming white space, at least one character and no control characters.
-TEXT_PATTERN = (
-    f"^[{_SPACE_CLASS}]*[^{_SPACE_CLASS}{_CONTROL_CLASS}]"
-    f"(?:[^{_CONTROL_CLASS}]*[^{_SPACE_CLASS}{_CONTROL_CLASS}])?[{_SPACE_CLASS}]*$"
-)
+_LINE_BREAK_CLASS = _char_class(LINE_BREAKS)
+
+
+def _text_pattern(refused: str) -> str:
+    """Text as JSON Schema: after trimming white space, at least one character and none of ``refused``."""
+    space = _SPACE_CLASS
+    return f"^[{space}]*[^{space}{refused}](?:[^{refused}]*[^{space}{refused}])?[{space}]*$"
+
+
+#: A multi-line text (descriptions, notes, reasons) as JSON Schema: no control characters, line breaks kept.
+TEXT_PATTERN = _text_pattern(_CONTROL_CLASS)
+#: A single-line text (names, titles, references) as JSON Schema: no control characters and no line breaks
+#: (white space around the text, line breaks included, is trimmed as on every text).
+LINE_PATTERN = _text_pattern(_CONTROL_CLASS + _LINE_BREAK_CLASS)
 
 
 # --- fields whose every message has a code (web/messages.py) -------------------------------------
@@ -103,12 +118,19 @@ class CommandSchema(Schema):
 
 class Text(String):
     """A trimmed string without control characters: 1..max_length characters as sent, at least one left
-    after trimming."""
+    after trimming. A single-line text (the default below :data:`MULTI_LINE_FROM` characters) also refuses
+    line and paragraph separators (CR, LF, U+0085, U+2028, U+2029); a multi-line one keeps them."""
 
-    default_error_messages = {"too_long": said("too_long"), "control_characters": said("control_characters")}
+    default_error_messages = {
+        "too_long": said("too_long"),
+        "control_characters": said("control_characters"),
+        "line_break": said("line_break"),
+    }
 
-    def __init__(self, *, max_length: int = 200, **kwargs: Any) -> None:
-        metadata = {"pattern": TEXT_PATTERN, **kwargs.pop("metadata", {})}
+    def __init__(self, *, max_length: int = 200, multi_line: bool | None = None, **kwargs: Any) -> None:
+        self.multi_line = max_length >= MULTI_LINE_FROM if multi_line is None else multi_line
+        pattern = TEXT_PATTERN if self.multi_line else LINE_PATTERN
+        metadata = {"pattern": pattern, **kwargs.pop("metadata", {})}
         at_least_one = validate.Length(min=1, error=said("too_short"))
         super().__init__(validate=[at_least_one, _at_most(max_length)], metadata=metadata, **kwargs)
         self.max_length = max_length
@@ -120,6 +142,8 @@ class Text(String):
         text = raw.strip()
         if _CONTROL.search(text):
             raise self.make_error("control_characters")
+        if not self.multi_line and _LINE_BREAK.search(text):
+            raise self.make_error("line_break")
         return text
 
 
@@ -137,6 +161,10 @@ class IsoDate(fields.Date):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
+#: A business date as JSON Schema can say it (a day's number is checked against its month by the server).
+BUSINESS_DATE_PATTERN = r"^(?!0000)[0-9]{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?$"
+
+
 class BusinessDateField(fields.Field):
     """A business date as precise as the record: ``YYYY-MM-DD``, ``YYYY-MM`` or ``YYYY`` (kept as given)."""
 
@@ -145,7 +173,7 @@ class BusinessDateField(fields.Field):
     def __init__(self, **kwargs: Any) -> None:
         metadata = {
             "type": "string",
-            "pattern": r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$",
+            "pattern": BUSINESS_DATE_PATTERN,
             "example": "2019-10-18",
             **kwargs.pop("metadata", {}),
         }
@@ -397,7 +425,7 @@ class PartnershipListSchema(Schema):
 
 
 class RegisterSchema(Schema):
-    as_of = fields.Date(required=True)
+    as_of = BusinessDateField(required=True)
     known_at = fields.DateTime(required=True, allow_none=True)
     items = fields.List(fields.Nested(PartnershipSchema), required=True)
 
@@ -459,13 +487,17 @@ class ReminderSchema(Schema):
     partnership_id = fields.UUID(required=True)
     flagged_version = fields.Integer(required=True)
     kind = fields.String(required=True, validate=validate.OneOf(REMINDER_KINDS))
-    opened_on = fields.Date(required=True)
+    opened_on = BusinessDateField(required=True)
     open = fields.Boolean(required=True)
     acknowledged_by = fields.String(required=True, allow_none=True)
     acknowledged_at = fields.DateTime(required=True, allow_none=True)
     note = fields.String(required=True, allow_none=True)
-    last_activity_on = fields.Date(allow_none=True)
-    planned_for = fields.Date(allow_none=True)
+    last_activity_on = BusinessDateField(allow_none=True)
+    planned_for = BusinessDateField(allow_none=True)
+    closed_by_version = fields.Integer(
+        allow_none=True, metadata={"description": "The entry (later activity, an exchange held) that closed it."}
+    )
+    closed_on = BusinessDateField(allow_none=True)
 
 
 class ReminderListSchema(Schema):

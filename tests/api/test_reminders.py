@@ -321,12 +321,13 @@ def test_an_acknowledged_spell_is_not_flagged_again_but_a_new_spell_is(
 def test_a_retracted_acknowledgement_reopens_the_reminder(
     client: FlaskClient, headers: dict[str, dict[str, str]], scanned: dict[str, Any]
 ) -> None:
-    """When the officer retracts the acknowledgement, the reminder is open again and can be acknowledged again."""
+    """When a manager retracts the acknowledgement (an officer may not: issue 13), the reminder is open again
+    and can be acknowledged again."""
     rid, pid = scanned["inactive"]["id"], scanned["bar"]["id"]
     assert acknowledge(client, headers["manager"], rid, {"note": "omyłkowo"}).status_code == 200
     ack = events_of(client, headers["officer"], pid)[-1]
     record(
-        client, headers["officer"], pid, "event_retracted", TODAY.isoformat(), retracts=ack["version"], reason="pomyłka"
+        client, headers["manager"], pid, "event_retracted", TODAY.isoformat(), retracts=ack["version"], reason="pomyłka"
     )
     (listed,) = [r for r in list_reminders(client, headers["manager"], open="true") if r["id"] == rid]
     assert (listed["open"], listed["acknowledged_by"], listed["note"]) == (True, None, None)
@@ -338,11 +339,11 @@ def test_a_retracted_acknowledgement_reopens_the_reminder(
 def test_a_retracted_flag_takes_its_reminder_away(
     client: FlaskClient, headers: dict[str, dict[str, str]], services: Services, scanned: dict[str, Any]
 ) -> None:
-    """A retracted flag no longer lists its reminder, and acknowledging it is 404."""
+    """A retracted flag (an admin's to retract: issue 13) no longer lists its reminder, and acknowledging it is 404."""
     reminder, pid = scanned["overdue"], scanned["kotor"]["id"]
     record(
         client,
-        headers["officer"],
+        headers["admin"],
         pid,
         "event_retracted",
         TODAY.isoformat(),

@@ -31,8 +31,17 @@ from schemathesis.generation.drivers import CoverageGenerator
 from schemathesis.generation.feedback import FeedbackSources
 from schemathesis.generation.overrides import Override
 
+from domain.dates import BusinessDate
 from web.openapi import openapi_document
-from web.schemas import COUNTRY_CODES, COUNTRY_PATTERN, TEXT_PATTERN, CountryField, Text
+from web.schemas import (
+    BUSINESS_DATE_PATTERN,
+    COUNTRY_CODES,
+    COUNTRY_PATTERN,
+    LINE_PATTERN,
+    TEXT_PATTERN,
+    CountryField,
+    Text,
+)
 
 from .helpers import API, record, register
 
@@ -80,28 +89,35 @@ def history(client, services, headers, today):
 
 
 def feasible_dates(today: date):
-    """A ``map_body`` hook: what JSON Schema cannot say about dates (occurred_on not after today, ends_on not
-    before occurred_on) applied to generated bodies, so that valid requests are valid for the server too."""
+    """A ``map_body`` hook: what JSON Schema cannot say about business dates (a day that its month has, a date
+    that does not begin after today, an end not before its start) applied to generated bodies, so that valid
+    requests are valid for the server too."""
 
     def parse(value):
-        try:
-            return date.fromisoformat(value) if isinstance(value, str) and len(value) == 10 else None
-        except ValueError:
+        if not isinstance(value, str) or not re.fullmatch(BUSINESS_DATE_PATTERN, value):
             return None
+        try:
+            return BusinessDate.parse(value)
+        except ValueError:  # a day its month does not have (30 February): the month's first day instead
+            return BusinessDate.parse(value[:7] + "-01")
 
     def map_body(context, body):
         if not isinstance(body, dict):
             return body
-        occurred_on = parse(body.get("occurred_on"))
-        if occurred_on and occurred_on > today:
-            body = {**body, "occurred_on": today.isoformat()}
-            occurred_on = today
-        ends_on = parse(body.get("ends_on"))
-        if occurred_on and ends_on and ends_on < occurred_on:
-            body = {**body, "occurred_on": ends_on.isoformat(), "ends_on": occurred_on.isoformat()}
-        return body
+        fixed = {k: parse(v) for k, v in body.items() if k in DATE_FIELDS}
+        for name, when in fixed.items():
+            if when is not None and name not in ("planned_for",) and when.first > today:
+                fixed[name] = BusinessDate.of(today)
+        starts, ends = fixed.get("occurred_on"), fixed.get("ends_on") or fixed.get("effective_on")
+        if starts and ends and ends.last < starts.first:
+            fixed["occurred_on"] = ends
+        return {**body, **{k: str(v) for k, v in fixed.items() if v is not None}}
 
     return map_body
+
+
+#: the body fields that hold business dates
+DATE_FIELDS = ("occurred_on", "ends_on", "planned_for", "effective_on")
 
 
 def load_schema(app, admin_token: str, today: date):
@@ -159,17 +175,23 @@ def test_the_schema_loads_with_the_api_base_path(app):
     assert {op.ok().path for op in schema.get_all_operations()} >= {"/health", "/partnerships/{pid}/events"}
 
 
-@given(st.text(max_size=12))
+@pytest.mark.parametrize(("max_length", "pattern"), [(200, LINE_PATTERN), (4000, TEXT_PATTERN)])
+@given(
+    text=st.text(alphabet=st.sampled_from("ab \t\r\n\x85\u2028\u2029\x00\x0b\x1f\u00a0"), max_size=8)
+    | st.text(max_size=12)
+)
 @settings(max_examples=300, deadline=None)
-def test_the_documented_text_pattern_is_what_the_server_accepts(text):
-    """A string matches the document's text pattern exactly when the server's Text field accepts it."""
-    field = Text(max_length=200)
+def test_the_documented_text_pattern_is_what_the_server_accepts(max_length, pattern, text):
+    """A string matches the document's text pattern exactly when the server's Text field accepts it: the
+    single-line pattern for names and titles, the multi-line one for descriptions, notes and reasons."""
+    field = Text(max_length=max_length)
+    assert field.metadata["pattern"] == pattern
     try:
         field.deserialize(text)
         accepted = True
     except Exception:
         accepted = False
-    assert bool(re.search(TEXT_PATTERN, text)) == accepted
+    assert bool(re.search(pattern, text)) == accepted
 
 
 @given(st.one_of(st.text(max_size=4), st.sampled_from(sorted(COUNTRY_CODES)).map(str.lower)))
