@@ -91,6 +91,26 @@ def database_for(folder: Path, *, init: bool = True) -> str:
     return database
 
 
+def module_database(folder: Path) -> tuple[str, Any]:
+    """A store that outlives one test (for a module-scoped fixture): its ``TRACKER_DATABASE`` (tables made)
+    and a function that drops it; the per-test clean-up leaves it alone."""
+    folder = Path(folder)
+    database = database_for(folder)
+    if not POSTGRES:
+        return database, lambda: None
+    schema = _schemas.pop()  # the one database_for just made: not the current test's to drop
+    _by_folder.pop(folder, None)
+    _initialised.discard(database)
+
+    def drop() -> None:
+        import psycopg
+
+        with psycopg.connect(server_url(), autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+    return database, drop
+
+
 def initialise(database: str) -> None:
     """Create the tracker's tables in the store (idempotent), as ``tracker db init`` does."""
     from application.config import Config

@@ -15,12 +15,14 @@ each register's own ``local_party`` and no TRACKER_ORGANISATION, then read back 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import pytest
-from integration.helpers import Server, add_user, cli_env, request_json
+from backend import module_database
+from integration.helpers import Server, add_user, request_json
 
 DATA = json.loads((Path(__file__).parent / "real_histories.json").read_text(encoding="utf-8"))
 PARTNERSHIPS = [(h, p) for h in DATA["histories"] for p in h["partnerships"]]
@@ -34,7 +36,9 @@ pytestmark = pytest.mark.slow
 def served(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """One served store for the module, with every history recorded into it by an officer."""
     tmp_path = tmp_path_factory.mktemp("real")
-    env = {k: v for k, v in cli_env(tmp_path).items() if k != "TRACKER_ORGANISATION"}  # each names its own
+    database, drop = module_database(tmp_path)  # outlives each test of the module (PostgreSQL: its schema)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKER_")}  # no TRACKER_ORGANISATION
+    env["TRACKER_DATABASE"] = database
     token = add_user(tmp_path, env, "urzedniczka", "officer")
     server = Server(tmp_path, env, "real")
     recorded: dict[str, Any] = {}
@@ -44,6 +48,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Any:
         yield server.base, token, recorded
     finally:
         server.stop()
+        drop()
 
 
 def record_history(base: str, token: str, history: dict[str, Any], p: dict[str, Any]) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from typing import Any
 from uuid import UUID
 
 import pytest
-from backend import ORGANISATION
+from backend import ORGANISATION, POSTGRES
 
 from application import jobs
 from application.config import Config
@@ -324,12 +324,13 @@ def test_the_smtp_password_is_never_printed(tmp_path: Path) -> None:
     assert "mail delayed" in out and "tracker:***@127.0.0.1" in out
     assert PASSWORD not in out
 
-    server = Server(tmp_path, env, "serve-with-smtp", jobs=True)  # the jobs at start send the outbox
-    try:
-        _wait_for(lambda: "***@127.0.0.1" in server.output(), "the outbox's warning in the server's log")
-    finally:
-        server.stop()
-    assert PASSWORD not in server.output()
+    if not POSTGRES:  # serve runs the jobs (and so sends the outbox) on the embedded store only
+        server = Server(tmp_path, env, "serve-with-smtp", jobs=True)  # the jobs at start send the outbox
+        try:
+            _wait_for(lambda: "***@127.0.0.1" in server.output(), "the outbox's warning in the server's log")
+        finally:
+            server.stop()
+        assert PASSWORD not in server.output()
 
     bad = tracker(tmp_path, "scan-inactivity", env={**env, "TRACKER_SMTP_URL": f"smtp:/x:{PASSWORD}@h"})
     assert bad.returncode != 0 and PASSWORD not in bad.stderr + bad.stdout.decode()
