@@ -76,6 +76,15 @@ def record(
     return response.get_json()
 
 
+def establish(
+    client: FlaskClient, headers: Mapping[str, str], pid: str, number: str = "XXV/4/09", occurred_on: str = "2009-03-27"
+) -> dict[str, Any]:
+    """The council's resolution establishing the partnership (Bar's XXV/4/09 of 27 March 2009); the 201 Event."""
+    return record(
+        client, headers, pid, "council_resolution_adopted", occurred_on, purpose="establish", resolution_number=number
+    )
+
+
 def post_event(
     client: FlaskClient, headers: Mapping[str, str], pid: str, body: Any, *, if_match: str | None = None
 ) -> TestResponse:

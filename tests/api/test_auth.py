@@ -6,7 +6,7 @@ from uuid import UUID
 
 import pytest
 
-from .helpers import API, assert_error, log_position, nothing_recorded, record, register
+from .helpers import API, assert_error, establish, log_position, nothing_recorded, register
 
 PID = "{pid}"
 RID = "{rid}"
@@ -47,15 +47,7 @@ CREATED = {("POST", "/partnerships"), ("POST", f"/partnerships/{PID}/events")}
 def world(client, services, headers):
     """One active partnership (Bar) with an open inactivity reminder; ids to fill the path templates."""
     bar = register(client, headers["officer"])
-    record(
-        client,
-        headers["officer"],
-        bar["id"],
-        "council_resolution_adopted",
-        "2009-03-27",
-        purpose="establish",
-        resolution_number="X/1",
-    )
+    establish(client, headers["officer"], bar["id"], "X/1")
     flagged = services.tracker.flag_inactivity(UUID(bar["id"]), today=services.today(), days=365)
     assert flagged is not None
     services.projection.catch_up()

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from .helpers import API, EVENT_FIELDS, assert_error, nothing_recorded, post_event, record, register
+from .helpers import API, EVENT_FIELDS, assert_error, establish, nothing_recorded, post_event, record, register
 
 UNKNOWN_ID = "00000000-0000-4000-8000-000000000000"
 NOTE = {"type": "note_added", "occurred_on": "2020-01-01", "text": "x"}
@@ -18,15 +18,7 @@ NOTE = {"type": "note_added", "occurred_on": "2020-01-01", "text": "x"}
 @pytest.fixture
 def active_bar(client, headers, bar):
     """Bar after the council's resolution of 2009-03-27: active, version 2."""
-    record(
-        client,
-        headers["officer"],
-        bar["id"],
-        "council_resolution_adopted",
-        "2009-03-27",
-        purpose="establish",
-        resolution_number="X/1",
-    )
+    establish(client, headers["officer"], bar["id"], "X/1")
     return bar
 
 

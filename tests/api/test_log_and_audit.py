@@ -10,6 +10,7 @@ from .helpers import (
     API,
     GENESIS,
     assert_error,
+    establish,
     expected_hash,
     log_position,
     nothing_recorded,
@@ -38,15 +39,7 @@ def seven_events(client, headers):
     officer = headers["officer"]
     bar = register(client, officer)  # 1
     luck = register(client, officer, partner_name="Rejon Łucki", partner_country="UA", partner_kind="district")  # 2
-    record(
-        client,
-        officer,
-        bar["id"],
-        "council_resolution_adopted",
-        "2009-03-27",
-        purpose="establish",
-        resolution_number="XXV/4/09",
-    )  # 3
+    establish(client, officer, bar["id"], "XXV/4/09")  # 3
     record(client, officer, luck["id"], "note_added", "2020-01-01", text="Zażółć gęślą jaźń")  # 4
     record(client, officer, bar["id"], "cooperation_suspended", "2014-06-01", reason="Wybory")  # 5
     record(client, officer, bar["id"], "activity_held", "2012-09-15", activity_kind="visit", title="Wizyta")  # 6
@@ -200,15 +193,7 @@ def test_reminders_list_is_empty_on_a_fresh_store(client, headers):
 def reminder(client, services, headers, today):
     """Bar, active since 2009 with no activity since: the inactivity job flags it and opens a reminder."""
     bar = register(client, headers["officer"])
-    record(
-        client,
-        headers["officer"],
-        bar["id"],
-        "council_resolution_adopted",
-        "2009-03-27",
-        purpose="establish",
-        resolution_number="X/1",
-    )
+    establish(client, headers["officer"], bar["id"], "X/1")
     assert services.tracker.flag_inactivity(UUID(bar["id"]), today=today, days=365) is not None
     services.projection.catch_up()
     items = client.get(f"{API}/reminders", headers=headers["manager"]).get_json()["items"]

@@ -9,6 +9,7 @@ import pytest
 from .helpers import (
     API,
     assert_error,
+    establish,
     get_partnership,
     health_position,
     is_uuid,
@@ -171,15 +172,7 @@ def register_of_four(client, headers, today):
     recent) and Zugdidi (terminated)."""
     officer = headers["officer"]
     bar = register(client, officer, areas=["culture"])
-    record(
-        client,
-        officer,
-        bar["id"],
-        "council_resolution_adopted",
-        "2009-03-27",
-        purpose="establish",
-        resolution_number="XXV/4/09",
-    )
+    establish(client, officer, bar["id"], "XXV/4/09")
     luck = register(
         client,
         officer,
