@@ -96,9 +96,7 @@ class Tracker(Application):
 
         Returns the partnership with the event applied, and the event.
         """
-        partnership = self.get_partnership(partnership_id)
-        if expected_version is not None and partnership.version != expected_version:
-            raise StaleVersion(expected_version, partnership.version)
+        partnership = self._current(partnership_id, expected_version)
         partnership.record(event_type, dict(fields), recorded_by=recorded_by, today=today)
         return partnership, partnership.collect_events()[-1]
 
@@ -136,13 +134,18 @@ class Tracker(Application):
 
     # --- internals --------------------------------------------------------------------
 
+    def _current(self, partnership_id: UUID, expected_version: int | None) -> Partnership:
+        """The partnership as stored now; with ``expected_version``, refused when it has moved on."""
+        partnership = self.get_partnership(partnership_id)
+        if expected_version is not None and partnership.version != expected_version:
+            raise StaleVersion(expected_version, partnership.version)
+        return partnership
+
     def _update(
         self, partnership_id: UUID, expected_version: int | None, command: Callable[[Partnership], T]
     ) -> Recorded:
         for attempt in range(MAX_ATTEMPTS):
-            partnership = self.get_partnership(partnership_id)
-            if expected_version is not None and partnership.version != expected_version:
-                raise StaleVersion(expected_version, partnership.version)
+            partnership = self._current(partnership_id, expected_version)
             result = command(partnership)
             if not partnership.pending_events:
                 return Recorded(partnership.id, partnership.version, 0, result)
