@@ -35,13 +35,26 @@ def pytest_report_header() -> str:
     return f"store backend: {BACKEND}"
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+#: Fixtures through which a test reaches a store (every other store fixture depends on one of them).
+STORE_FIXTURES = frozenset({"config", "database_url", "services", "tmp_path", "tmp_path_factory"})
+#: Where the tests of pure logic live: without a store fixture they cannot tell the two stores apart.
+PURE_PLACES = ("unit/", "test_architecture.py")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if not POSTGRES:
         return
     skip = pytest.mark.skip(reason="about the SQLite file itself (TEST_BACKEND=postgres)")
+    kept, pure = [], []
     for item in items:
         if item.get_closest_marker("sqlite_only"):
             item.add_marker(skip)
+        place = item.path.relative_to(Path(__file__).parent).as_posix()
+        touches_store = STORE_FIXTURES & set(getattr(item, "fixturenames", ()))
+        (pure if place.startswith(PURE_PLACES) and not touches_store else kept).append(item)
+    if pure:  # they ran on SQLite already, and no store is involved: running them again proves nothing new
+        config.hook.pytest_deselected(items=pure)
+        items[:] = kept
 
 
 @pytest.fixture(autouse=True)
