@@ -210,6 +210,22 @@ def test_a_message_the_server_refuses_for_good_is_set_aside_once_and_the_next_on
     types = {e["type"] for e in queries.list_events(services.db, str(refused))}
     assert types == {"partnership_registered", "agreement_signed", "inactivity_flagged"}
 
+    # the managers see it on the dashboard, with the partner and the server's answer; an officer does not
+    from ui.helpers import PASSWORD, login
+    from web import create_app
+
+    app = create_app(services=services)
+    services.users.add("kasia", "manager", password=PASSWORD)
+    services.users.add("ola", "officer", password=PASSWORD)
+    manager, officer = app.test_client(), app.test_client()
+    login(manager, "kasia")
+    login(officer, "ola")
+    page = manager.get("/").get_data(as_text=True)
+    notice = page[page.index('id="set-aside"') :].split("</div>", 1)[0]
+    assert "1 wiadomość z przypomnieniem nie mogła zostać wysłana" in notice
+    assert f"Gmina {REFUSED_MARK}" in notice and "550" in notice
+    assert 'id="set-aside"' not in officer.get("/").get_data(as_text=True)
+
 
 @pytest.mark.usefixtures("managers")
 def test_every_recipient_refused_for_good_sets_the_message_aside_but_a_busy_mailbox_only_delays(
