@@ -52,6 +52,8 @@ NOT_ASKED: dict[str, tuple[str, ...]] = {"council_resolution_adopted": ("referen
 RETRACTION_NOT_ASKED = ("retracts", "occurred_on", "reference", "note")
 #: The flash category that puts a confirmation beside the entry it confirms (``entry-N``).
 ENTRY_FLASH = "entry-"
+#: A manager's acknowledgement is confirmed in the reminders' section, where the eye is after it.
+REMINDERS_FLASH = f"{ENTRY_FLASH}reminders"
 #: What the review page's buttons post besides the form's own values.
 FLAGS = ("csrf_token", "confirm", "change")
 
@@ -77,6 +79,7 @@ def render_dashboard(status: int = 200, ack_forms: dict[str, Form] | None = None
     today = s.today()
     for r in reminders:
         r["silent_days"] = (today - queries.silent_since(r)).days
+    shown_in_reminders = [m for c, m in get_flashed_messages(with_categories=True) if c == REMINDERS_FLASH]
     context = {
         "filters": filters,
         "query": {k: "1" if v is True else v for k, v in filters.items()},  # the pager's links keep the filters
@@ -97,6 +100,8 @@ def render_dashboard(status: int = 200, ack_forms: dict[str, Form] | None = None
         "set_aside": jobs.set_aside_messages(s) if may(*MANAGERS) else [],
         "inactivity_days": s.config.inactivity_days,
     }
+    if shown_in_reminders:  # shown in the reminders' section, not at the top (base.html leaves them to the page)
+        context["entry_confirmations"] = {"reminders": shown_in_reminders}
     return render_template("partnerships/dashboard.html", **context), 422 if errors and status == 200 else status
 
 

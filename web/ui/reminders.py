@@ -15,7 +15,7 @@ from web.errors import ApiError
 from web.schemas import AcknowledgeReminderSchema
 from web.ui.common import role_required, services
 from web.ui.forms import Form
-from web.ui.partnerships import render_dashboard
+from web.ui.partnerships import REMINDERS_FLASH, render_dashboard
 
 bp = Blueprint("reminders", __name__, url_prefix="/reminders")
 
@@ -32,5 +32,5 @@ def acknowledge(rid: str) -> Any:
         s.acknowledge_reminder(rid, note=fields.get("note"), user=current_user().name)
     except (ValidationError, DomainError, ApiError) as e:
         return render_dashboard(form.refuse(e), ack_forms={rid: form})
-    flash(_("The reminder is acknowledged."), "success")
+    flash(_("The reminder is acknowledged."), REMINDERS_FLASH)
     return redirect(url_for("partnerships.dashboard", _anchor="reminders"))
