@@ -31,6 +31,12 @@ RETRACTORS: tuple[str, ...] = ("officer", "admin")
 RECORDERS: tuple[str, ...] = ("officer", "admin")
 
 
+def may_retract(role: str, retracted_type: str) -> bool:
+    """Whether ``role`` may retract an event of ``retracted_type`` (for offering the control; the command
+    checks again with :func:`check_may_record`)."""
+    return role == "admin" or role in RETRACTED_BY.get(retracted_type, RETRACTORS)
+
+
 def check_may_record_type(role: str, event_type: str) -> None:
     """Refuse (:class:`NotPermitted`) a type the role may never record, whatever the body (the API asks
     this before reading the body, so a manager's note is 403, not a 422 about its fields)."""

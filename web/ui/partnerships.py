@@ -13,9 +13,10 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
 
 from application import jobs
+from application.rights import may_retract
 from domain import rules
 from domain.dates import BusinessDate
-from domain.errors import DomainError, InvalidField, NotAllowedInStatus, PartnershipNotFound
+from domain.errors import DomainError, InvalidField, NotAllowedInStatus, NotPermitted, PartnershipNotFound
 from domain.event_types import RECORDABLE, RETRACTED_TYPE
 from domain.event_types import event_type as type_row
 from domain.values import AREAS, STATUSES
@@ -154,6 +155,8 @@ def partnership(pid: str) -> Any:
         moment_args=request.args,
         moment_errors=errors,
         form_types=allowed,
+        # each entry's "retract" link is offered only to a role that may retract that kind of entry
+        may_retract=lambda event_type: (user := current_user()) is not None and may_retract(user.role, event_type),
     )
     return page, 422 if errors else 404 if doc is None else 200
 
@@ -301,13 +304,19 @@ def record_event(pid: str, event_type: str) -> Any:
 
 
 @bp.route("/partnerships/<pid>/events/<int:version>/retract", methods=["GET", "POST"])
-@role_required(*WRITERS)
+@role_required(*WRITERS, *MANAGERS)
 def retract_event(pid: str, version: int) -> Any:
-    """Asks only why (the server dates it today), shows what the partnership would become, then retracts."""
+    """Asks only why (the server dates it today), shows what the partnership would become, then retracts.
+
+    Offered to whoever may retract that entry (application/rights.py): officers most entries, managers an
+    acknowledgement, only admins the inactivity job's flag; anyone else is refused before the form."""
     s, doc = services(), _known(pid)
     event = queries.get_event(s.db, doc["id"], version)
     if event is None:
         raise ApiError(404, request_message("no_such_event", version=version))
+    role = current_user().role
+    if not may_retract(role, event["type"]):
+        raise NotPermitted("role_may_not_retract", role=role, retracted_type=event["type"], version=version)
     form = Form(EventRetractedSchema, exclude=RETRACTION_NOT_ASKED)
     extra = {"retracts": version, "occurred_on": s.today().isoformat()}
     shown = timeline([event])[0]
