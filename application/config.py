@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -35,6 +36,14 @@ class Config:
     organisation: str | None = None
     #: create tables on start (off for workers of a shared PostgreSQL database)
     create_tables: bool = True
+    #: address of the reverse proxy whose X-Forwarded-* headers are believed (TRACKER_TRUSTED_PROXY); None: none
+    trusted_proxy: str | None = None
+    #: argon2 password checks at once per process, 64 MiB each (TRACKER_PASSWORD_SLOTS)
+    password_slots: int = 2
+    #: a browser session ends after this many minutes without a request (TRACKER_SESSION_IDLE_MINUTES)
+    session_idle_minutes: int = 60
+    #: ... and this many hours after signing in, however busy (TRACKER_SESSION_HOURS)
+    session_hours: int = 12
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -87,6 +96,17 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
     if smtp and not smtp.startswith(("smtp://", "smtps://")):
         raise ConfigError(f"TRACKER_SMTP_URL must start with smtp:// or smtps://, not {redacted(smtp)!r}")
     database = env.get("TRACKER_DATABASE") or Config.database
+    proxy = (env.get("TRACKER_TRUSTED_PROXY") or "").strip() or None
+    if proxy is not None:
+        try:
+            ipaddress.ip_address(proxy)
+        except ValueError:
+            raise ConfigError(f"TRACKER_TRUSTED_PROXY must be an IP address, not {proxy!r}") from None
+    slots_text = env.get("TRACKER_PASSWORD_SLOTS", str(Config.password_slots))
+    if not slots_text.isdigit() or not 1 <= int(slots_text) <= 64:
+        raise ConfigError(f"TRACKER_PASSWORD_SLOTS must be a whole number from 1 to 64, not {slots_text!r}")
+    idle = _whole(env, "TRACKER_SESSION_IDLE_MINUTES", Config.session_idle_minutes, 1, 7 * 24 * 60)
+    hours = _whole(env, "TRACKER_SESSION_HOURS", Config.session_hours, 1, 24 * 31)
     return Config(
         database=database,
         secret_key=env.get("TRACKER_SECRET_KEY") or None,
@@ -99,4 +119,16 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
         # On a shared PostgreSQL database the tables are created once, by `tracker db init`:
         # the library's concurrent creation races when several workers start together.
         create_tables=not database.startswith(POSTGRES_SCHEMES),
+        session_idle_minutes=idle,
+        session_hours=hours,
+        trusted_proxy=proxy,
+        password_slots=int(slots_text),
     )
+
+
+def _whole(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    """A whole-number setting between ``low`` and ``high``; ConfigError naming it otherwise."""
+    text = env.get(name, str(default)).strip()
+    if not text.isdigit() or not text.isascii() or not low <= int(text) <= high:
+        raise ConfigError(f"{name} must be a whole number from {low} to {high}, not {text!r}")
+    return int(text)

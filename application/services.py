@@ -171,11 +171,34 @@ class Services:
 
     # --- reads that must see the whole log ---------------------------------------------------
 
-    def verify(self, kept: tuple[int, str] | None = None) -> dict[str, Any]:
-        """The integrity check: the hash chain (against a digest kept earlier) and the views against a replay."""
+    def verify(self, kept: tuple[int, str] | None = None, access_kept: tuple[int, str] | None = None) -> dict[str, Any]:
+        """The integrity check of both logs: the partnership log's report (:meth:`verify_log`), not ``ok`` when
+        the access log is broken too, its problems then added with ``kind: access_log`` (and no position in
+        the partnership log)."""
+        report = self.verify_log(kept)
+        access = self.verify_access_log(access_kept)
+        if not access["ok"]:
+            report["ok"] = False
+            report["problems"] += [
+                {
+                    "position": None,
+                    "kind": "access_log",
+                    "detail": f"access log position {p['position']}: {p['kind']}: {p['detail']}",
+                }
+                for p in access["problems"]
+            ]
+        return report
+
+    def verify_log(self, kept: tuple[int, str] | None = None) -> dict[str, Any]:
+        """The partnership log: the hash chain (against a digest kept earlier) and the views against a replay."""
         with suppress(Exception):  # an unreadable event stops the views; the check itself says where
             self.projection.catch_up()
         return verify_store(self.tracker, self.db, kept)
+
+    def verify_access_log(self, kept: tuple[int, str] | None = None) -> dict[str, Any]:
+        """The access log: its hash chain (against an ``access:`` digest kept earlier) and the users' roles and
+        states against what its entries say."""
+        return self.users.verify_access_log(kept)
 
     def _refresh_logged(self) -> None:
         """The follower's catch-up: a failure is logged and the next round retries."""
@@ -292,7 +315,7 @@ def build_services(config: Config, *, catch_up: bool = True) -> Services:
         raise StoreNotInitialised("the database has no tracker tables yet: run `tracker db init` once")
     projection = Projection(tracker, db)
     attach(projection)  # SQLite: the views follow inside each write's own transaction
-    users = UserStore(db, create_tables=config.create_tables)
+    users = UserStore(db, create_tables=config.create_tables, password_slots=config.password_slots)
     services = Services(config=config, tracker=tracker, db=db, projection=projection, users=users)
     if config.create_tables:
         projection.ensure_layout()

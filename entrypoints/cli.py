@@ -63,17 +63,20 @@ DEMO_USERS = (
     ("kierownik", "manager", "kierownik@example.org"),
     ("admin", "admin", None),
 )
-DEMO_PASSWORD = "demo-haslo"
 
 
-def load_demo(services: Services) -> list[tuple[str, str, str]]:
-    """The county's seed and one demo user per role; returns (name, role, token) of users created."""
+def load_demo(services: Services) -> list[tuple[str, str, str, str]]:
+    """The county's seed and one demo user per role, each with a random password (never a published one);
+    returns (name, role, password, token) of the users created, to be shown once."""
+    import secrets
+
     services.load_seed()
     created = []
     if services.users.count() == 0:
         for name, role, email in DEMO_USERS:
-            token = services.users.add(name, role, email=email, password=DEMO_PASSWORD)
-            created.append((name, role, token))
+            password = secrets.token_urlsafe(12)
+            token = services.users.add(name, role, email=email, password=password, actor="system")
+            created.append((name, role, password, token))
     return created
 
 
@@ -107,8 +110,10 @@ def serve(host: str, port: int, threads: int, workers: int, no_demo: bool, no_jo
         if not no_demo and services.tracker.is_empty():
             created = load_demo(services)
             click.echo(f"Loaded the demo data: {services.projection.position} events.")
-            for name, role, token in created:
-                click.echo(f"  {role:8} login {name} / password {DEMO_PASSWORD}   API token {token}")
+            if created:
+                click.echo("Demo users (passwords shown only now; `tracker users reset-password NAME` sets new ones):")
+            for name, role, password, token in created:
+                click.echo(f"  {role:8} login {name} / password {password}   API token {token}")
         if no_jobs:
             click.echo("Scheduled jobs: off (--no-jobs).")
         elif not jobs_in_serve_allowed(services.config, workers):
@@ -127,15 +132,40 @@ def _serve_waitress(services: Services, host: str, port: int, threads: int) -> N
     import waitress
 
     from web import create_app
+    from web.limits import MAX_BODY
 
     app = create_app(services=services)
     services.follow()
-    waitress.serve(app, host=host, port=port, threads=threads, ident="tracker", _quiet=True)
+    proxy = services.config.trusted_proxy
+    trust: dict[str, Any] = {}
+    if proxy:  # waitress itself takes the client's address and scheme from that peer's X-Forwarded-* only
+        trust = {
+            "trusted_proxy": proxy,
+            "trusted_proxy_count": 1,
+            "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-forwarded-port"},
+        }
+    waitress.serve(
+        app,
+        host=host,
+        port=port,
+        threads=threads,
+        ident="tracker",
+        _quiet=True,
+        clear_untrusted_proxy_headers=True,  # anyone else's X-Forwarded-* never reach the app
+        max_request_body_size=MAX_BODY + 1,  # refused by Content-Length before a byte is buffered
+        max_request_header_size=64 * 1024,
+        connection_limit=500,  # idle or slow connections take no thread, only a socket each
+        channel_timeout=30,  # a connection silent for this long is closed
+        cleanup_interval=5,
+        **trust,
+    )
 
 
 def _serve_gunicorn(host: str, port: int, threads: int, workers: int) -> None:
     """Several worker processes; each builds its own application after the fork (no preload)."""
     from gunicorn.app.base import BaseApplication
+
+    proxy = load_config().trusted_proxy
 
     class Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
@@ -147,6 +177,14 @@ def _serve_gunicorn(host: str, port: int, threads: int, workers: int) -> None:
                 "preload_app": False,
                 "accesslog": None,
                 "graceful_timeout": 10,
+                # X-Forwarded-Proto believed only from the trusted proxy (gunicorn trusts 127.0.0.1 by default);
+                # web/limits.py takes the client's address from that proxy's X-Forwarded-For
+                "forwarded_allow_ips": proxy or "",
+                "limit_request_line": 8190,
+                "limit_request_fields": 100,
+                "limit_request_field_size": 8190,
+                "timeout": 30,
+                "keepalive": 5,
             }
             for key, value in settings.items():
                 self.cfg.set(key, value)
@@ -195,7 +233,31 @@ def seed() -> None:
 
 @main.group()
 def users() -> None:
-    """Manage users (kept apart from the log)."""
+    """Manage users (kept apart from the log); every change is kept in the access log."""
+
+
+def cli_actor() -> str:
+    """Who changes users from the command line, as the access log names them: ``cli:<account>``."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no account name in the environment or the password database
+        import os
+
+        return f"cli:uid-{os.getuid()}"
+
+
+@contextmanager
+def user_change() -> Iterator[Services]:
+    """The services for one change to a user; a refused change is one line naming the field, exit 1."""
+    from application.users import UserError
+
+    with opened() as services:
+        try:
+            yield services
+        except UserError as e:
+            raise CliError(str(e)) from None
 
 
 @users.command("add")
@@ -205,15 +267,93 @@ def users() -> None:
 @click.option("--password", default=None)
 def users_add(name: str, role: str, email: str | None, password: str | None) -> None:
     """Create a user; prints the API token alone on the last line."""
-    from application.users import UserError
-
-    with opened() as services:
-        try:
-            token = services.users.add(name, role, email=email, password=password)
-        except UserError as e:
-            raise CliError(str(e)) from None
+    with user_change() as services:
+        token = services.users.add(name, role, email=email, password=password, actor=cli_actor())
         click.echo(f"created {role} {name}")
         click.echo(token)
+
+
+@users.command("list")
+def users_list() -> None:
+    """Every user: name, role, enabled or disabled, password and API token set, live sessions, e-mail."""
+    from application.users import session_limits
+
+    with opened() as services:
+        rows = services.users.describe(**session_limits(services.config))
+    header = ("name", "role", "state", "password", "token", "sessions", "email")
+    table = [header] + [
+        (
+            r["name"],
+            r["role"],
+            "disabled" if r["disabled"] else "enabled",
+            "set" if r["has_password"] else "none",
+            "active" if r["has_token"] else "revoked",
+            str(r["sessions"]),
+            r["email"] or "-",
+        )
+        for r in rows
+    ]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    for row in table:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+
+
+@users.command("disable")
+@click.argument("name")
+def users_disable(name: str) -> None:
+    """The user may no longer sign in; their sessions and API token end at once."""
+    with user_change() as services:
+        ended = services.users.disable(name, actor=cli_actor())
+    click.echo(f"disabled {name}: API token revoked, {ended} session(s) ended")
+
+
+@users.command("enable")
+@click.argument("name")
+def users_enable(name: str) -> None:
+    """The user may sign in again (give them a new password or token: the old token stays revoked)."""
+    with user_change() as services:
+        services.users.enable(name, actor=cli_actor())
+    click.echo(f"enabled {name} (the old API token stays revoked: `tracker users new-token {name}`)")
+
+
+@users.command("set-role")
+@click.argument("name")
+@click.argument("role")
+def users_set_role(name: str, role: str) -> None:
+    """Give the user another role (officer, auditor, manager, admin); their sessions end."""
+    with user_change() as services:
+        ended = services.users.set_role(name, role, actor=cli_actor())
+    click.echo(f"{name} is now {role}; {ended} session(s) ended")
+
+
+@users.command("reset-password")
+@click.argument("name")
+@click.option("--password", default=None, help="The new password (default: a random one, printed once).")
+def users_reset_password(name: str, password: str | None) -> None:
+    """Set a new password; prints it alone on the last line. The user's sessions and API token end."""
+    with user_change() as services:
+        new = services.users.reset_password(name, actor=cli_actor(), password=password)
+    click.echo(f"new password for {name}; sessions and API token ended (`tracker users new-token {name}`)")
+    click.echo(new)
+
+
+@users.command("new-token")
+@click.argument("name")
+def users_new_token(name: str) -> None:
+    """Issue a new API token (the old one stops working); prints it alone on the last line."""
+    with user_change() as services:
+        token = services.users.new_token(name, actor=cli_actor())
+    click.echo(f"new API token for {name}; the old one no longer works")
+    click.echo(token)
+
+
+@users.command("revoke-tokens")
+@click.argument("name")
+def users_revoke_tokens(name: str) -> None:
+    """End the user's API token and every browser session at once."""
+    with user_change() as services:
+        ended = services.users.revoke_tokens(name, actor=cli_actor())
+    click.echo(f"revoked the API token of {name}; {ended} session(s) ended")
 
 
 # --- jobs ------------------------------------------------------------------------------------
@@ -308,17 +448,28 @@ def audit() -> None:
 
 
 @audit.command("digest")
-def audit_digest() -> None:
-    """Print POSITION:HASH of the log's head, to keep outside the database."""
+@click.option("--access", is_flag=True, help="The access log's head instead, as access:POSITION:HASH.")
+def audit_digest(access: bool) -> None:
+    """Print POSITION:HASH of the log's head (or access:POSITION:HASH of the access log's), to keep outside
+    the database."""
+    from application.access_log import format_digest
     from projections.queries import head
 
     with opened() as services:
+        if access:
+            click.echo(format_digest(services.users.access_log.head()))
+            return
         h = head(services.db)
         click.echo(f"{h['position']}:{h['hash']}")
 
 
 @audit.command("verify")
-@click.option("--digest", default=None, help="POSITION:HASH kept earlier; the log up to it must be unchanged.")
+@click.option(
+    "--digest",
+    "digests",
+    multiple=True,
+    help="POSITION:HASH kept earlier: the log up to it must be unchanged (access:POSITION:HASH: the access log's).",
+)
 @click.option(
     "--file",
     "export_file",
@@ -326,14 +477,23 @@ def audit_digest() -> None:
     default=None,
     help="Check a JSONL export instead.",
 )
-def audit_verify(digest: str | None, export_file: str | None) -> None:
-    """Check the hash chain and the read models (or an export file); exit 1 at the first bad position."""
+def audit_verify(digests: tuple[str, ...], export_file: str | None) -> None:
+    """Check the hash chain and the read models, and the access log's chain and the users against it (or an
+    export file: the partnership log only); exit 1 at the first bad position."""
+    from application import access_log
     from projections.audit import parse_digest, verify_export
 
+    kept = access_kept = None
     try:
-        kept = parse_digest(digest) if digest else None
+        for digest in digests:
+            if access_log.is_access_digest(digest):
+                access_kept = access_log.parse_digest(digest)
+            else:
+                kept = parse_digest(digest)
     except ValueError as e:
         raise CliError(f"--digest: {e}") from None
+    if export_file and access_kept:
+        raise CliError("--digest: an export holds the partnership log only, not the access log")
     if export_file:
         path = Path(export_file)
         if not path.is_file():
@@ -342,10 +502,27 @@ def audit_verify(digest: str | None, export_file: str | None) -> None:
             report = verify_export(f, kept)
     else:
         with opened(catch_up=False) as services:
-            report = services.verify(kept)
+            report = services.verify_log(kept)
+            access = services.verify_access_log(access_kept)
+        _print_report(report)
+        _print_access_report(access)
+        if not (report["ok"] and access["ok"]):
+            sys.exit(1)
+        return
     _print_report(report)
     if not report["ok"]:
         sys.exit(1)
+
+
+def _print_access_report(report: dict[str, Any]) -> None:
+    head = report["head"]
+    if report["ok"]:
+        click.echo(f"access log intact: {report['checked']} entries, head access:{head['position']}:{head['hash']}")
+        return
+    for number, problem in enumerate(report["problems"]):
+        where = f" at position {problem['position']}" if problem["position"] is not None else ""
+        lead = "access log BROKEN" if number == 0 else "  access log also"
+        click.echo(f"{lead}{where}: {problem['kind']}: {problem['detail']}")
 
 
 def _print_report(report: dict[str, Any]) -> None:
@@ -423,19 +600,33 @@ def import_(file: str) -> None:
 
 
 @main.command()
-@click.option("--as-of", "as_of_text", required=True, help="The business day the report describes (YYYY-MM-DD).")
+@click.option("--as-of", "as_of_text", required=True, help="A year (YYYY) or a day (YYYY-MM-DD), not after today.")
 @click.option("--known-at", "known_at_text", default=None, help="Only what was recorded by then (ISO date-time).")
 @click.option("--lang", type=click.Choice(LANGUAGES), default=DEFAULT_LANGUAGE, show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["html", "pdf"]), default="html", show_default=True, help="HTML or PDF."
+)
 @click.option("--output", type=click.Path(dir_okay=False), default=None, help="Write to FILE instead of stdout.")
-def report(as_of_text: str, known_at_text: str | None, lang: str, output: str | None) -> None:
-    """Write the council report (partners by country, status, schools, the year's activity) as HTML."""
-    from application.report import render_report
+def report(as_of_text: str, known_at_text: str | None, lang: str, fmt: str, output: str | None) -> None:
+    """Write the council report (partners by country, status, schools, exchanges, the year's activity)."""
+    from application.report import ReportRefused, render_report, report_pdf, report_period
 
-    as_of = parse_day(as_of_text, "--as-of")
     known_at = parse_moment(known_at_text, "--known-at")
     with opened() as services:
-        html = render_report(services.db, services.clock(), as_of=as_of, known_at=known_at, lang=lang)
-    data = html.encode("utf-8")
+        try:
+            period = report_period(as_of_text, known_at, today=services.today(), tz=services.config.tz)
+        except ReportRefused as e:
+            option = "--as-of" if e.field == "as_of" else "--known-at"
+            raise CliError(f"{option} {as_of_text if e.field == 'as_of' else known_at_text}: {e.message}") from None
+        html = render_report(
+            services.db,
+            services.clock(),
+            period=period,
+            lang=lang,
+            organisation=services.organisation(),
+            tz=services.config.tz,
+        )
+    data = report_pdf(html) if fmt == "pdf" else html.encode("utf-8")
     if output:
         Path(output).write_bytes(data)
         click.echo(f"report written to {output}", err=True)

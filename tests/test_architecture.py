@@ -40,6 +40,8 @@ ALLOWED: dict[str, set[str] | None] = {
         "babel",
         "jinja2",
         "markupsafe",
+        "openpyxl",  # the auditor's spreadsheet (application/export.py)
+        "weasyprint",  # the council report as a PDF (application/report.py)
     },
     "web": {
         "domain",
@@ -50,6 +52,8 @@ ALLOWED: dict[str, set[str] | None] = {
         "flask",
         "flask_babel",
         "flask_wtf",
+        "flask_limiter",
+        "limits",  # Flask-Limiter's rate-limit library (web/limits.py counts bad tokens with it)
         "werkzeug",
         "marshmallow",
         "apispec",
@@ -62,7 +66,7 @@ ALLOWED: dict[str, set[str] | None] = {
 #: modules a layer must never import, even though their package is allowed
 FORBIDDEN = {"projections": {"domain.tracker"}}
 #: the web framework and its extensions: only ``web`` may import these
-FLASK = frozenset({"flask", "flask_babel", "flask_wtf", "werkzeug"})
+FLASK = frozenset({"flask", "flask_babel", "flask_wtf", "flask_limiter", "werkzeug"})
 #: who may import each layer from outside it (besides tests): ``web`` only the entry points; the entry points nobody
 IMPORTED_ONLY_BY = {"web": {"entrypoints"}, "entrypoints": set()}
 

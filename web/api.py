@@ -17,7 +17,7 @@ from domain.event_types import EVENT_TYPES
 from domain.values import AREAS, STATUSES
 from projections import queries
 from projections.documents import preview_document
-from web.auth import AUDITORS, EVERYONE, MANAGERS, WRITERS, current_user, requires
+from web.auth import AUDITORS, EVERYONE, MANAGERS, SESSION_KEY, WRITERS, current_user, requires
 from web.errors import ApiError, invalid_query
 from web.messages import field_message, request_message
 from web.schemas import EVENT_SCHEMAS, AcknowledgeReminderSchema, RegisterPartnershipSchema
@@ -35,7 +35,7 @@ def _session_writes_need_json() -> None:
     form cannot send (a token in the Authorization header is not sent by browsers on their own)."""
     if request.method in ("GET", "HEAD", "OPTIONS") or request.headers.get("Authorization"):
         return
-    if session.get("user") and not request.is_json:
+    if session.get(SESSION_KEY) and not request.is_json:
         raise ApiError(400, "json_required")
 
 
@@ -46,7 +46,10 @@ def json_body(*, allow_empty: bool = False) -> dict[str, Any]:
     """The request's JSON object; 400 when the body is not one."""
     if allow_empty and not request.get_data():
         return {}
-    payload = request.get_json(force=True, silent=True)
+    try:
+        payload = request.get_json(force=True, silent=True)
+    except RecursionError:  # nested deeper than the parser goes: not a body any client means
+        raise ApiError(400, "malformed_json") from None
     if not isinstance(payload, dict):
         raise ApiError(400, "malformed_json")
     try:
@@ -86,6 +89,18 @@ def query_int(name: str, default: int, *, low: int, high: int = MAX_QUERY_INT) -
     if value < low:
         raise invalid_query(name, "below_minimum", low=low)
     return value
+
+
+#: The longest search text (SQLite refuses LIKE patterns past 50,000 bytes; no name is this long).
+MAX_QUERY_TEXT = 200
+
+
+def query_text(name: str, longest: int) -> str | None:
+    """A free-text query parameter of at most ``longest`` characters (422 naming it when longer)."""
+    raw = request.args.get(name) or None
+    if raw is not None and len(raw) > longest:
+        raise invalid_query(name, "too_long", max=longest)
+    return raw
 
 
 def query_choice(name: str, choices: tuple[str, ...]) -> str | None:
@@ -160,7 +175,7 @@ def list_partnerships() -> Response:
         status=query_choice("status", STATUSES),
         country=country,
         area=query_choice("area", AREAS),
-        q=request.args.get("q") or None,
+        q=query_text("q", MAX_QUERY_TEXT),
         inactive=query_bool("inactive"),
         limit=query_int("limit", 50, low=1, high=1000),
         offset=query_int("offset", 0, low=0),
@@ -236,6 +251,16 @@ def record_event(pid: str) -> Response:
 def log() -> Response:
     page = queries.log_page(
         services().db, after=query_int("after", 0, low=0), limit=query_int("limit", 100, low=1, high=1000)
+    )
+    return jsonify(page)
+
+
+@bp.get("/access-log")
+@requires(*AUDITORS)
+def access_log() -> Response:
+    """Every change to users (who, when, what, to whom), hash-chained like the log."""
+    page = services().users.access_log.page(
+        after=query_int("after", 0, low=0), limit=query_int("limit", 100, low=1, high=1000)
     )
     return jsonify(page)
 

@@ -8,8 +8,10 @@ from typing import Any, TypeVar
 
 from flask import current_app, g, request, session
 
-from application.users import User
+from application.users import User, session_limits
+from application.vocabulary import N_, Message
 from web.errors import ApiError
+from web.limits import token_attempt
 from web.messages import request_message
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -30,11 +32,20 @@ def current_user() -> User | None:
     if header:
         scheme, _, token = header.partition(" ")
         if scheme.lower() == "bearer" and token.strip():
-            user = services.users.by_token(token.strip())
-    elif session.get("user"):
-        user = services.users.get(session["user"])
+            user = token_attempt(lambda: services.users.by_token(token.strip()))  # 429 after many misses
+    elif session.get(SESSION_KEY):
+        user = services.users.session_user(session[SESSION_KEY], **session_limits(services.config))
+        if user is None:  # ended, expired or its user disabled: the cookie is worth nothing any more
+            session.clear()
     g.user = user
     return user
+
+
+#: A 401 for a token that was sent: the same code as no credentials, a message that says what is wrong.
+BAD_TOKEN = N_("the token is not valid: it is unknown, was replaced by a new one or revoked, or its user is disabled")
+
+#: The signed cookie's key for the server-side session id (``application.users.UserStore.open_session``).
+SESSION_KEY = "sid"
 
 
 def requires(*roles: str) -> Callable[[F], F]:
@@ -45,6 +56,8 @@ def requires(*roles: str) -> Callable[[F], F]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             user = current_user()
             if user is None:
+                if request.headers.get("Authorization"):  # sent, but names no enabled user's current token
+                    raise ApiError(401, Message("unauthorised", BAD_TOKEN, {}))
                 raise ApiError(401, "unauthorised")
             if not user.may(*roles):
                 raise ApiError(403, request_message("forbidden", role=user.role))

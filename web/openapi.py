@@ -8,6 +8,7 @@ from typing import Any
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
+from application.access_log import ACTIONS
 from domain.values import AREAS, STATUSES
 from web import schemas as s
 from web.schemas import BUSINESS_DATE_PATTERN
@@ -19,12 +20,13 @@ ERRORS = {
     "404": "Unknown id",
     "409": "Conflict: stale If-Match version, or not allowed in the partnership's status",
     "422": "A field is invalid",
+    "429": "Too many failed attempts (bad tokens) from this address: wait as Retry-After says",
 }
 
 
 def _responses(ok: str, schema: str, *errors: str) -> dict[str, Any]:
     out: dict[str, Any] = {ok: {"description": "OK", "content": {"application/json": {"schema": schema}}}}
-    for code in errors:
+    for code in (*errors, "429") if "401" in errors else errors:  # credentials are checked: failures are limited
         out[code] = {"description": ERRORS[code], "content": {"application/json": {"schema": "Error"}}}
     return out
 
@@ -41,6 +43,22 @@ IF_MATCH = {
     "required": False,
     "schema": {"type": "string", "pattern": '^(?:[0-9]+|"[0-9]+")$'},
     "description": 'The partnership\'s version as a plain integer (a quoted "N" is accepted).',
+}
+
+
+#: One entry of the access log (``application.access_log``).
+ACCESS_ENTRY: dict[str, Any] = {
+    "type": "object",
+    "required": ["position", "recorded_at", "actor", "action", "subject", "data", "hash"],
+    "properties": {
+        "position": {"type": "integer", "minimum": 1, "description": "1, 2, 3 … with no gaps"},
+        "recorded_at": {"type": "string", "format": "date-time"},
+        "actor": {"type": "string", "description": "who made the change: a user's name, cli:<account> or system"},
+        "action": {"type": "string", "enum": list(ACTIONS)},
+        "subject": {"type": "string", "description": "the user changed"},
+        "data": {"type": "object", "description": "role_changed: from, to; user_added: role, email"},
+        "hash": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+    },
 }
 
 
@@ -72,6 +90,18 @@ def openapi_document() -> dict[str, Any]:
         "AcknowledgeReminder",
     ):
         spec.components.schema(name, schema=getattr(s, f"{name}Schema"))
+    spec.components.schema("AccessEntry", component=ACCESS_ENTRY)
+    spec.components.schema(
+        "AccessLogPage",
+        component={
+            "type": "object",
+            "required": ["items", "next"],
+            "properties": {
+                "items": {"type": "array", "items": {"$ref": "#/components/schemas/AccessEntry"}},
+                "next": {"type": "integer", "nullable": True},
+            },
+        },
+    )
     variants = []
     for event_type, schema in s.EVENT_SCHEMAS.items():
         name = schema.__name__.removesuffix("Schema")
@@ -108,7 +138,7 @@ def openapi_document() -> dict[str, Any]:
                     _query("status", {"type": "string", "enum": list(STATUSES)}),
                     _query("country", {"type": "string", "pattern": "^[A-Za-z]{2}$"}),
                     _query("area", {"type": "string", "enum": list(AREAS)}),
-                    _query("q", {"type": "string"}, "text search in names and descriptions"),
+                    _query("q", {"type": "string", "maxLength": 200}, "text search in names and descriptions"),
                     _query("inactive", {"type": "boolean"}),
                     _query(
                         "limit", {"type": "integer", "minimum": 1, "default": 50}, "page size; above 1000 gives 1000"
@@ -171,6 +201,22 @@ def openapi_document() -> dict[str, Any]:
                     ),
                 ],
                 "responses": _responses("200", "LogPage", "401", "403", "422"),
+            }
+        },
+    )
+    spec.path(
+        "/access-log",
+        operations={
+            "get": {
+                "summary": "Every change to users: who, when, what, to whom, hash-chained (auditor, admin)",
+                "security": secured,
+                "parameters": [
+                    _query("after", {"type": "integer", "minimum": 0, "default": 0}, "the previous page's next"),
+                    _query(
+                        "limit", {"type": "integer", "minimum": 1, "default": 100}, "page size; above 1000 gives 1000"
+                    ),
+                ],
+                "responses": _responses("200", "AccessLogPage", "401", "403", "422"),
             }
         },
     )

@@ -89,6 +89,16 @@ def test_someone_elses_token_with_a_typo_is_401(client, services, tokens, world)
         assert_error(client.get(f"{API}/partnerships", headers={"Authorization": f"Bearer {typo}"}), 401)
 
 
+def test_a_sent_token_that_is_not_valid_is_told_from_a_missing_one(client, tokens):
+    """Both are 401 with the same code; the message says whether a token is missing or not valid."""
+    missing = client.get(f"{API}/partnerships")
+    bad = client.get(f"{API}/partnerships", headers={"Authorization": "Bearer no-such-token"})
+    assert (missing.status_code, bad.status_code) == (401, 401)
+    assert missing.json["code"] == bad.json["code"] == "unauthorised"
+    assert "send Authorization: Bearer TOKEN" in missing.json["error"]
+    assert bad.json["error"].startswith("the token is not valid")
+
+
 def test_401_comes_before_validation(client, services, world):
     """Without credentials even a malformed request is 401 (nothing is revealed to strangers)."""
     with nothing_recorded(services, client):

@@ -99,10 +99,16 @@ def test_session_cookie_is_secure_over_https(app: Flask, users: dict) -> None:
     assert "Strict-Transport-Security" in response.headers
 
 
-def test_session_cookie_is_secure_behind_a_proxy_that_says_https(app: Flask) -> None:
-    """Behind a TLS-terminating proxy, ``X-Forwarded-Proto: https`` makes the cookie Secure too."""
-    response = app.test_client().get("/login", headers={"X-Forwarded-Proto": "https"})
-    assert "Secure" in cookie_header(response)
+def test_session_cookie_is_secure_behind_the_trusted_proxy_only(app: Flask, services: Services) -> None:
+    """``X-Forwarded-Proto: https`` makes the cookie Secure only from TRACKER_TRUSTED_PROXY (the test client is
+    127.0.0.1); from anyone else it is ignored. Through the real servers: tests/integration/test_exposure.py."""
+    from dataclasses import replace
+
+    from web import create_app
+
+    assert "Secure" not in cookie_header(app.test_client().get("/login", headers={"X-Forwarded-Proto": "https"}))
+    trusted = create_app(replace(services.config, trusted_proxy="127.0.0.1"), services)
+    assert "Secure" in cookie_header(trusted.test_client().get("/login", headers={"X-Forwarded-Proto": "https"}))
 
 
 def test_a_form_posted_without_its_csrf_token_is_refused(

@@ -7,7 +7,8 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
-from web.auth import current_user
+from application.users import session_limits
+from web.auth import SESSION_KEY, current_user
 from web.ui.common import safe_next, services
 from web.ui.i18n import LANGUAGE_COOKIE, LANGUAGES
 
@@ -28,16 +29,24 @@ def login() -> Any:
     user = services().users.check_password(name, password) if name and password else None
     if user is None:
         return render_template("auth/login.html", username=name, failed=True), 401
-    session.clear()
-    session["user"] = user.name
+    _end_session()
+    s = services()
+    session[SESSION_KEY] = s.users.open_session(user.name, **session_limits(s.config))
     return redirect(safe_next(request.args.get("next")) or url_for("partnerships.dashboard"))
 
 
 @bp.post("/logout")
 def logout() -> Any:
-    session.clear()
+    _end_session()
     flash(_("You have signed out."), "success")
     return redirect(url_for("auth.login"))
+
+
+def _end_session() -> None:
+    """End this browser's session on the server (its row is deleted: a copy of the cookie stops working too)."""
+    if session.get(SESSION_KEY):
+        services().users.end_session(session[SESSION_KEY])
+    session.clear()
 
 
 @bp.get("/language/<code>")
