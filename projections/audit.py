@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -86,19 +86,31 @@ class Report:
         self.problems: list[dict[str, Any]] = []
         self.head = {"position": 0, "hash": GENESIS_HASH}
 
-    def problem(self, position: int | None, kind: str, detail: str) -> None:
-        self.problems.append({"position": position, "kind": kind, "detail": detail})
+    def problem(self, position: int | None, kind: str, detail: str, code: str | None = None, **params: Any) -> None:
+        """One finding; a digest's also carries a ``code`` (see :data:`DIGEST_CODES`) and its parameters."""
+        found = {"position": position, "kind": kind, "detail": detail}
+        if code is not None:
+            found.update(code=code, params=params)
+        self.problems.append(found)
 
     def as_dict(self) -> dict[str, Any]:
         problems = sorted(self.problems, key=lambda p: (p["position"] is None, p["position"] or 0))
         return {"ok": not problems, "checked": self.checked, "head": self.head, "problems": problems}
 
 
-def check_chain(entries: Iterable[dict[str, Any]], report: Report, digest: tuple[int, str] | None) -> None:
-    """Recompute the chain over entries that carry their own ``hash``; record every mismatch."""
+def check_chain(
+    entries: Iterable[dict[str, Any]],
+    report: Report,
+    digest: tuple[int, str] | None,
+    *,
+    canonical_of: Callable[[dict[str, Any]], str] = canonical,
+) -> None:
+    """Recompute the chain over entries that carry their own ``hash``; record every mismatch.
+
+    ``canonical_of``: an entry's canonical content (the partnership log's by default; the access log has its own).
+    """
     previous, expected_position = GENESIS_HASH, 1
-    if digest and digest[0] == 0 and digest[1] != GENESIS_HASH:
-        report.problem(0, "digest", "an empty log's digest is 0 and 64 zeros")
+    at_digest, seen = None, {}  # the log's hash at the digest's position, and every position by its hash
     for entry in entries:
         report.checked += 1
         if entry.get("position") != expected_position:
@@ -109,7 +121,7 @@ def check_chain(entries: Iterable[dict[str, Any]], report: Report, digest: tuple
             )
             expected_position = entry.get("position") if isinstance(entry.get("position"), int) else expected_position
         try:
-            content = canonical(entry)
+            content = canonical_of(entry)
         except KeyError as e:
             report.problem(expected_position, "entry", f"missing field {e}")
             content = ""
@@ -118,11 +130,71 @@ def check_chain(entries: Iterable[dict[str, Any]], report: Report, digest: tuple
             report.problem(expected_position, "hash", "the entry's content does not match its chained hash")
         previous = computed
         report.head = {"position": expected_position, "hash": computed}
-        if digest and digest[0] == expected_position and digest[1] != computed:
-            report.problem(expected_position, "digest", "the log up to the kept digest has changed")
+        if digest:
+            seen.setdefault(computed, expected_position)
+            if digest[0] == expected_position:
+                at_digest = computed
         expected_position += 1
-    if digest and digest[0] > report.head["position"]:
-        report.problem(digest[0], "digest", f"the log ends at {report.head['position']}, before the digest's position")
+    if digest:
+        check_digest(report, digest, at_digest, seen)
+
+
+#: What a digest that does not match says (a problem of kind ``digest`` carries one as its ``code``). The first
+#: three say that the digest is not one of this log's (a mistyped copy); the others that the log has changed.
+DIGEST_CODES = ("mistyped", "other_position", "empty_log", "changed", "beyond_head")
+NOT_THIS_LOGS = frozenset(DIGEST_CODES[:3])
+#: At most this many characters of a kept hash may differ from the log's for it to count as mistyped. A change to
+#: the log gives a new SHA-256, which differs from the old one in about 60 of the 64 characters; 8 or fewer by
+#: chance has a probability below 1e-50, so a near miss is a copying error, never a rewrite.
+TYPO_DISTANCE = 8
+
+
+def check_digest(report: Report, digest: tuple[int, str], at_digest: str | None, seen: dict[str, int]) -> None:
+    """Compare a kept digest with the log: tell a digest that is not this log's (a typo in its hash or its
+    position) from a log that has changed since the digest was taken."""
+    position, kept = digest
+    if position == 0 or kept == at_digest:
+        if kept != GENESIS_HASH and position == 0:
+            report.problem(
+                0, "digest", "not a digest of this log: an empty log's digest is 0 and 64 zeros", "empty_log"
+            )
+        return
+    elsewhere = seen.get(kept)
+    if elsewhere is not None:
+        report.problem(
+            position,
+            "digest",
+            f"not a digest of this log at position {position}: its hash is the log's at position {elsewhere}"
+            " (a mistyped position?)",
+            "other_position",
+            found_at=elsewhere,
+        )
+    elif at_digest is None:
+        head = report.head["position"]
+        report.problem(
+            position, "digest", f"the log ends at {head}, before the digest's position", "beyond_head", head=head
+        )
+    elif (distance := edit_distance(kept, at_digest)) <= TYPO_DISTANCE:
+        report.problem(
+            position,
+            "digest",
+            f"not a digest of this log: its hash differs from the log's at position {position} in only {distance}"
+            " characters (mistyped?), where a change to the log would change almost all 64",
+            "mistyped",
+            differing=distance,
+        )
+    else:
+        report.problem(position, "digest", "the log up to the kept digest has changed", "changed")
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance: the fewest characters to replace, insert or delete to turn ``a`` into ``b``."""
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, start=1):
+        diagonal, row[0] = row[0], i
+        for j, cb in enumerate(b, start=1):
+            diagonal, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, diagonal + (ca != cb))
+    return row[-1]
 
 
 def verify_store(app: Application, db: Db, digest: tuple[int, str] | None = None) -> dict[str, Any]:

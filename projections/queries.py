@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from domain import rules
@@ -331,6 +332,33 @@ def list_countries(db: Db) -> list[str]:
     return [r["partner_country"] for r in rows]
 
 
+def name_key(name: str) -> str:
+    """A partner's name as the duplicate check compares it: no case, no diacritics, single spaces."""
+    return " ".join(fold_text(name).split())
+
+
+def same_name_partnerships(db: Db, country: str, name: str, clock: Clock) -> list[dict[str, Any]]:
+    """The partnerships with a partner in ``country`` whose name, or a former name, is ``name`` ignoring
+    case, diacritics and extra spaces (a registration's possible duplicates), by name. Each Partnership
+    carries ``matched_name``: the name of it that matched."""
+    wanted = name_key(name)
+    if not wanted or _unstorable(country, name):
+        return []
+    with db.transaction(write=False) as tx:
+        rows = tx.execute(
+            f"SELECT doc FROM {db.table('view_partnerships')} WHERE partner_country = ? ORDER BY sort_name, id",
+            (country.upper(),),
+        ).fetchall()
+    found = []
+    for row in rows:
+        doc = json.loads(row["doc"])
+        names = [doc["partner_name"], *doc.get("former_names", [])]
+        matched = next((n for n in names if name_key(n) == wanted), None)
+        if matched is not None:
+            found.append({**_with_inactive(doc, clock), "matched_name": matched})
+    return found
+
+
 def partnership_names(db: Db, partnership_ids: list[str]) -> dict[str, str]:
     """Partner names by partnership id, for the ids given (unknown ids are left out)."""
     ids = sorted(i for i in set(partnership_ids) if not _unstorable(i))
@@ -360,3 +388,164 @@ def list_events_at(
         by, reason = retractions.get(r["version"], (None, None))
         out.append(_event({**r, "retracted_by": by, "retraction_reason": reason}, effects))
     return out or None
+
+
+# --- the auditor's log: filtered, in either order, paged by position ---------------------------------
+
+
+@dataclass(frozen=True)
+class LogFilter:
+    """Which log entries to show: each criterion given narrows the log (all of them at once).
+
+    ``occurred_from``/``occurred_to`` take business dates: an entry dated with a month or a year counts when
+    its period overlaps the range; a registration given no date matches no business-date range.
+    ``recorded_from`` (inclusive) and ``recorded_until`` (exclusive) are moments (the caller turns the office's
+    days into them).
+    """
+
+    partnership_id: str | None = None
+    recorded_by: str | None = None
+    type: str | None = None
+    occurred_from: BusinessDate | None = None
+    occurred_to: BusinessDate | None = None
+    recorded_from: datetime | None = None
+    recorded_until: datetime | None = None
+
+    def sql(self) -> tuple[list[str], list[Any]]:
+        """The criteria as SQL over ``view_events e`` (every value bound as a parameter)."""
+        where: list[str] = []
+        params: list[Any] = []
+        for column, value in (
+            ("e.partnership_id", self.partnership_id),
+            ("e.recorded_by", self.recorded_by),
+            ("e.type", self.type),
+        ):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        if self.occurred_from is not None:
+            # the entry's period ends on or after the range's first day: compare at the entry's own precision
+            where.append("e.occurred_on >= SUBSTR(?, 1, LENGTH(e.occurred_on))")
+            params.append(self.occurred_from.first.isoformat())
+        if self.occurred_to is not None:
+            # its period starts on or before the range's last day ("2019-06" sorts before every day of June)
+            where.append("e.occurred_on <= ?")
+            params.append(self.occurred_to.last.isoformat())
+        if self.recorded_from is not None:
+            where.append("e.recorded_at >= ?")
+            params.append(_utc_text(self.recorded_from))
+        if self.recorded_until is not None:
+            where.append("e.recorded_at < ?")
+            params.append(_utc_text(self.recorded_until))
+        return where, params
+
+    @property
+    def unstorable(self) -> bool:
+        return _unstorable(self.partnership_id, self.recorded_by, self.type)
+
+
+def _utc_text(moment: datetime) -> str:
+    """A moment as ``recorded_at`` is stored (ISO 8601 in UTC), so that text order is time order."""
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="seconds") + "+00:00"
+
+
+_LOG_COLUMNS = (
+    "l.position, l.hash, e.partnership_id, e.version, e.type, e.occurred_on, e.recorded_at, e.recorded_by, e.data,"
+    " e.retracted_by, e.retraction_reason"
+)
+
+
+def _log_rows(tx: Any, db: Db, where: list[str], params: list[Any], *, descending: bool, limit: int) -> list[Any]:
+    t = db.table
+    clause = f"WHERE {' AND '.join(where)}" if where else ""
+    return tx.execute(
+        f"SELECT {_LOG_COLUMNS} FROM {t('view_log')} l JOIN {t('view_events')} e"
+        f" ON e.partnership_id = l.partnership_id AND e.version = l.version {clause}"
+        f" ORDER BY l.position {'DESC' if descending else 'ASC'} LIMIT ?",
+        [*params, limit],
+    ).fetchall()
+
+
+def _log_entry(row: dict[str, Any]) -> dict[str, Any]:
+    """A LogEntry from a joined row (without the effect, which needs the partnership's whole history)."""
+    return {**_event(row, {}), "position": row["position"], "hash": row["hash"]}
+
+
+def search_log(
+    db: Db, where: LogFilter, *, newest_first: bool = False, cursor: int | None = None, limit: int = 50
+) -> dict[str, Any]:
+    """One page of the filtered log, oldest or newest first, paged by position both ways (keyset).
+
+    ``cursor`` is the position the page continues from (exclusive): oldest first, the page holds the entries
+    after it; newest first, those before it; None starts at the log's start (or head). The answer:
+    ``items``, ``total`` (entries matching), ``next`` (the cursor of the following page, or None),
+    ``has_previous`` and ``previous`` (the cursor of the page before: None when that page is the first).
+    """
+    if where.unstorable:
+        return {"items": [], "total": 0, "next": None, "has_previous": False, "previous": None}
+    criteria, params = where.sql()
+    forward, backward = ("<", ">") if newest_first else (">", "<")
+    with db.transaction(write=False) as tx:
+        page_where = [*criteria, f"l.position {forward} ?"] if cursor is not None else criteria
+        page_params = [*params, cursor] if cursor is not None else params
+        rows = _log_rows(tx, db, page_where, page_params, descending=newest_first, limit=limit + 1)
+        more, rows = len(rows) > limit, rows[:limit]
+        first = rows[0]["position"] if rows else cursor
+        earlier = []
+        if first is not None:
+            earlier = _log_rows(
+                tx,
+                db,
+                [*criteria, f"l.position {backward} ?"],
+                [*params, first],
+                descending=not newest_first,
+                limit=limit + 1,
+            )
+        clause = f"WHERE {' AND '.join(criteria)}" if criteria else ""
+        total = tx.scalar(f"SELECT COUNT(*) FROM {db.table('view_events')} e {clause}", params)
+    return {
+        "items": [_log_entry(r) for r in rows],
+        "total": int(total or 0),
+        "next": rows[-1]["position"] if more else None,
+        "has_previous": bool(earlier),
+        "previous": earlier[limit]["position"] if len(earlier) > limit else None,
+    }
+
+
+def iter_log(db: Db, where: LogFilter, *, newest_first: bool = False, batch: int = 1000) -> Iterator[dict[str, Any]]:
+    """Every entry the filter matches, up to the head as it is when the iteration starts, in batches
+    (one short read at a time, so memory stays flat however long the log)."""
+    if where.unstorable:
+        return
+    criteria, params = where.sql()
+    top = head(db)["position"]
+    cursor = (top + 1) if newest_first else 0
+    while True:
+        step = "<" if newest_first else ">"
+        with db.transaction(write=False) as tx:
+            rows = _log_rows(
+                tx,
+                db,
+                [*criteria, f"l.position {step} ?", "l.position <= ?"],
+                [*params, cursor, top],
+                descending=newest_first,
+                limit=batch,
+            )
+        yield from (_log_entry(r) for r in rows)
+        if len(rows) < batch:
+            return
+        cursor = rows[-1]["position"]
+
+
+def log_partnerships(db: Db) -> list[tuple[str, str]]:
+    """(id, partner's current name) of every partnership, by name: the log filter's choices."""
+    with db.transaction(write=False) as tx:
+        rows = tx.execute(f"SELECT id, doc FROM {db.table('view_partnerships')} ORDER BY sort_name, id").fetchall()
+    return [(r["id"], json.loads(r["doc"])["partner_name"]) for r in rows]
+
+
+def log_recorders(db: Db) -> list[str]:
+    """Everyone who has recorded an entry (``system`` for the jobs), each once, by name."""
+    with db.transaction(write=False) as tx:
+        rows = tx.execute(f"SELECT DISTINCT recorded_by FROM {db.table('view_events')} ORDER BY recorded_by").fetchall()
+    return [r["recorded_by"] for r in rows]

@@ -1,4 +1,5 @@
-"""The data of the council report: the register on a day, grouped by country, with the year's activity.
+"""The data of the council report: the register on a day, grouped by country, with the year's activity,
+the youth exchanges held that year (with their participants) and the exchanges planned but not yet held.
 
 Everything is folded from the event rows with the same functions as every other
 answer, filtered by business date (``as_of``) and record time (``known_at``), so
@@ -34,8 +35,59 @@ def _activities(rows: list[dict[str, Any]], *, year: int, as_of: date) -> list[d
     return sorted(out, key=lambda a: (a["occurred_on"], a["type"]))
 
 
+def _plans(facts: list[rules.Fact], *, as_of: date) -> list[dict[str, Any]]:
+    """The youth exchanges planned by ``as_of`` and not held since the plan (as the inactivity rules see it)."""
+    exists = rules.exists_from(facts)
+    state = rules.fold(rules.as_of(facts, as_of), exists=exists)
+    described = {f.version: f.data.get("description") for f in facts}
+    out = []
+    for version, planned_on, planned_for in state.plans:
+        if any(held.last >= planned_on.first for held in state.exchanges_held):
+            continue  # held on or after the day it was planned: the plan is settled
+        out.append(
+            {
+                "planned_for": planned_for.isoformat(),
+                "planned_on": planned_on.isoformat(),
+                "description": described.get(version),
+                "passed": planned_for.last < as_of,
+            }
+        )
+    return sorted(out, key=lambda p: (BusinessDate.parse(p["planned_for"]).first, p["planned_on"]))
+
+
+def _exchanges(countries: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """The year's youth exchanges held, register-wide, with their participants (and how many gave no number)."""
+    held, planned = [], []
+    for code, docs in countries.items():
+        for doc in docs:
+            who = {"partner_name": doc["partner_name"], "partner_country": code}
+            for a in doc["activities"]:
+                if a["type"] == "youth_exchange_held":
+                    data = a["data"]
+                    held.append(
+                        {
+                            **who,
+                            "occurred_on": a["occurred_on"],
+                            "ends_on": data.get("ends_on"),
+                            "host_town": data.get("host_town"),
+                            "participants": data.get("participants"),
+                        }
+                    )
+            planned.extend({**who, **plan} for plan in doc["plans"])
+    held.sort(key=lambda e: (BusinessDate.parse(e["occurred_on"]).first, e["partner_name"].lower()))
+    planned.sort(key=lambda p: (BusinessDate.parse(p["planned_for"]).first, p["partner_name"].lower()))
+    counted = [e["participants"] for e in held if isinstance(e["participants"], int)]
+    return {
+        "held": held,
+        "participants": sum(counted),
+        "without_number": len(held) - len(counted),
+        "planned": planned,
+    }
+
+
 def council_report(db: Db, clock: Clock, *, as_of: date, known_at: datetime | None) -> dict[str, Any]:
-    """Partners by country (status, since when, schools, the year's activity) and what the report rests on."""
+    """Partners by country (status, since when, schools, the year's activity, plans), the year's youth exchanges
+    and planned ones, and what the report rests on."""
     t = db.table
     with db.transaction(write=False) as tx:
         rows = tx.execute(
@@ -57,6 +109,7 @@ def council_report(db: Db, clock: Clock, *, as_of: date, known_at: datetime | No
             continue
         doc["inactive"] = Clock(as_of, clock.inactivity_days).is_inactive(doc)
         doc["activities"] = _activities(known, year=as_of.year, as_of=as_of)
+        doc["plans"] = _plans([fact_of(r) for r in known], as_of=as_of)
         countries[doc["partner_country"]].append(doc)
     for docs in countries.values():
         docs.sort(key=lambda d: (d["partner_name"].lower(), d["id"]))
@@ -65,11 +118,13 @@ def council_report(db: Db, clock: Clock, *, as_of: date, known_at: datetime | No
     for r in log_rows:
         if known_at is None or datetime.fromisoformat(r["recorded_at"]) <= known_at:
             basis = {"position": r["position"], "hash": r["hash"]}
+    countries = dict(sorted(countries.items()))
     return {
         "as_of": as_of.isoformat(),
         "known_at": known_at.isoformat() if known_at else None,
         "year": as_of.year,
-        "countries": dict(sorted(countries.items())),
+        "countries": countries,
+        "exchanges": _exchanges(countries),
         "basis": basis,
         "inactivity_days": clock.inactivity_days,
     }

@@ -27,6 +27,7 @@ FIELD_MESSAGES: dict[str, str] = {
     "number_too_large": N_("Number too large."),
     "not_a_date": N_("Not a valid date."),
     "not_a_business_date": N_("Must be a date (YYYY-MM-DD), a month (YYYY-MM) or a year (YYYY)."),
+    "no_such_day": N_("There is no such day (or month) in the calendar."),
     "not_a_list": N_("Not a valid list."),
     "not_an_object": N_("Invalid input type."),
     "unknown_field": N_("Unknown field."),
@@ -62,6 +63,8 @@ REQUEST_MESSAGES: dict[str, str] = {
     "forbidden": N_("the role {role!r} may not do this"),
     "partnership_not_found_then": N_("partnership {partnership_id} not found (at that time)"),
     "no_form": N_("no form for {event_type!r}"),
+    "too_many_attempts": N_("too many failed attempts: wait a while and try again"),
+    "passwords_busy": N_("the server is busy checking other sign-ins: try again in a few seconds"),
     "csrf": N_("The form has expired or did not come from this site. Go back, reload the page and try again."),
 }
 

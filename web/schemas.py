@@ -165,10 +165,17 @@ class IsoDate(fields.Date):
 BUSINESS_DATE_PATTERN = r"^(?!0000)[0-9]{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?$"
 
 
+_DAY_OR_MONTH_FORM = re.compile(r"[0-9]{4}-[0-9]{2}(-[0-9]{2})?")
+
+
 class BusinessDateField(fields.Field):
     """A business date as precise as the record: ``YYYY-MM-DD``, ``YYYY-MM`` or ``YYYY`` (kept as given)."""
 
-    default_error_messages = {**_FIELD_ERRORS, "invalid": said("not_a_business_date")}
+    default_error_messages = {
+        **_FIELD_ERRORS,
+        "invalid": said("not_a_business_date"),
+        "no_such_day": said("no_such_day"),
+    }
 
     def __init__(self, **kwargs: Any) -> None:
         metadata = {
@@ -185,7 +192,9 @@ class BusinessDateField(fields.Field):
         try:
             return BusinessDate.parse(value)
         except ValueError:
-            raise self.make_error("invalid") from None
+            # written as a day or a month, but the calendar has none such (2026-02-30, 2026-13)
+            real = "no_such_day" if _DAY_OR_MONTH_FORM.fullmatch(value) else "invalid"
+            raise self.make_error(real) from None
 
     def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> str | None:
         return None if value is None else str(value)

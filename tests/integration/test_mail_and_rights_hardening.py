@@ -212,6 +212,7 @@ def test_a_message_the_server_refuses_for_good_is_set_aside_once_and_the_next_on
 
     # the managers see it on the dashboard, with the partner and the server's answer; an officer does not
     from ui.helpers import PASSWORD, login
+
     from web import create_app
 
     app = create_app(services=services)

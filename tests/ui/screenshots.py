@@ -2,8 +2,11 @@
 
     .venv/bin/python -m tests.ui.screenshots [OUTPUT_DIR]
 
-A fresh store in a temporary folder gets the county's seed and the demo users; a few events are added so
-the timeline shows a retraction and the dashboard a reminder. Nothing outside the temporary folder changes.
+A fresh store in a temporary folder gets the county's seed and the demo users (with the random passwords the
+demo loader gives them); a few events are added so the timeline shows a retraction and the dashboard a
+reminder. The views: a desktop (1280 px) dashboard, partnership page and audit page, a phone (375 px) with the
+register as stacked rows and a partnership's timeline, and a wide screen (1920 px) audit log whose hashes stay on one
+line. Nothing outside the temporary folder changes.
 """
 
 from __future__ import annotations
@@ -12,22 +15,28 @@ import sys
 import tempfile
 from datetime import date
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
+from application import jobs
 from application.config import Config
-from application.services import build_services
-from entrypoints.cli import DEMO_PASSWORD, load_demo
+from application.services import Services, build_services
+from entrypoints.cli import load_demo
 from projections import queries
 from web import create_app
 
 from .browser import CHROMIUM, LAUNCH_ARGS, served
 
 OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+PHONE = {"width": 375, "height": 812}
+DESKTOP = {"width": 1280, "height": 900}
+WIDE = {"width": 1920, "height": 1080}
 
 
-def prepare(folder: Path):  # noqa: ANN201 - the Services
+def prepare(folder: Path) -> tuple[Services, str, dict[str, str]]:
+    """The demo store with a retraction on Bar's timeline and an open reminder: (services, Bar's id, passwords)."""
     services = build_services(Config(database=str(folder / "events.db")))
-    load_demo(services)
+    passwords = {name: password for name, _role, password, _token in load_demo(services)}
     items = queries.list_partnerships(services.db, services.clock())["items"]
     bar = next(p for p in items if p["partner_country"] == "ME")
     record = services.tracker.record_event
@@ -46,10 +55,10 @@ def prepare(folder: Path):  # noqa: ANN201 - the Services
         recorded_by="urzednik",
         today=services.today(),
     )
-    inactive = next(p for p in items if p["inactive"])
-    services.tracker.flag_inactivity(UUID(inactive["id"]), today=services.today(), days=services.config.inactivity_days)
+    jobs.scan_inactivity(services, services.today())  # the reminders, and "the check last ran" on the dashboard
+    jobs.record_run(services, jobs.INACTIVITY_SCAN, services.today())
     services.projection.catch_up()
-    return services, bar["id"]
+    return services, bar["id"], passwords
 
 
 def main(out: Path = OUT) -> None:
@@ -57,17 +66,18 @@ def main(out: Path = OUT) -> None:
 
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="tracker-shots-") as folder:
-        services, bar = prepare(Path(folder))
+        services, bar, passwords = prepare(Path(folder))
         app = create_app(services=services)
         with served(app) as url, sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS, headless=True)
 
-            def signed_in(name: str, height: int = 900):  # noqa: ANN202 - a Playwright page
-                page = browser.new_context(locale="pl-PL", viewport={"width": 1280, "height": height}).new_page()
+            def signed_in(name: str, viewport: dict[str, int] = DESKTOP, **options: Any) -> Any:
+                page = browser.new_context(locale="pl-PL", viewport=viewport, **options).new_page()
                 page.goto(f"{url}/login")
                 page.fill("#username", name)
-                page.fill("#password", DEMO_PASSWORD)
+                page.fill("#password", passwords[name])
                 page.click("#submit")
+                page.wait_for_url(f"{url}/")
                 return page
 
             manager = signed_in("kierownik")
@@ -75,10 +85,22 @@ def main(out: Path = OUT) -> None:
             officer = signed_in("urzednik")
             officer.goto(f"{url}/partnerships/{bar}")
             officer.screenshot(path=str(out / "partnership.png"), full_page=True)
-            auditor = signed_in("audytor", height=1250)
+            auditor = signed_in("audytor", {**DESKTOP, "height": 1250})
             auditor.goto(f"{url}/audit/")
             auditor.click("#verify")
             auditor.screenshot(path=str(out / "audit.png"), full_page=False)
+
+            phone = signed_in("urzednik", PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
+            phone.evaluate("() => document.querySelector('.found').scrollIntoView()")
+            phone.screenshot(path=str(out / "phone-dashboard.png"), full_page=False)
+            phone.goto(f"{url}/partnerships/{bar}")
+            phone.evaluate("() => document.getElementById('timeline-title').scrollIntoView()")
+            phone.screenshot(path=str(out / "phone-timeline.png"), full_page=False)
+
+            wide = signed_in("audytor", WIDE)
+            wide.goto(f"{url}/audit/")
+            wide.evaluate("() => document.getElementById('log-title').scrollIntoView()")
+            wide.screenshot(path=str(out / "wide-audit.png"), full_page=False)
             browser.close()
         services.close()
     print(f"screenshots in {out}")

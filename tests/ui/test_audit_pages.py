@@ -91,6 +91,21 @@ def test_the_integrity_check_finds_a_rewritten_entry(
     assert "Naruszony na pozycji 2." in html and 'class="report report-broken"' in html
 
 
+def test_the_integrity_check_says_when_only_the_access_log_was_changed(
+    signed_in: Callable[..., FlaskClient], services: Services, bar: str
+) -> None:
+    """A role raised behind the program's back: the page names the access log, not a position of the
+    partnership log, and says the partnership log itself is intact."""
+    from backend import Store
+
+    client = signed_in("auditor")
+    Store(services.config.database).execute("UPDATE tracker_users SET role = 'admin' WHERE name = 'ala'")
+    token = csrf_token(client.get("/audit/").get_data(as_text=True))
+    html = client.post("/audit/verify", data={"csrf_token": token}).get_data(as_text=True)
+    assert "Dziennik dostępu jest naruszony." in html and 'class="report report-broken"' in html
+    assert "Dziennik partnerstw jest nienaruszony" in html and "pozycji None" not in html
+
+
 @pytest.mark.parametrize("fmt", ["jsonl", "csv"])
 def test_downloads_are_the_same_bytes_as_the_export_command(
     signed_in: Callable[..., FlaskClient], services: Services, bar: str, fmt: str, database_url: str

@@ -149,7 +149,7 @@ def test_an_officers_day(visit: Any, seeded: Services) -> None:
     v.accessible("the registration form")
     before = log_position(seeded)
     v.page.fill("#f-partner_name", "Gmina Kobuleti")
-    v.page.click("button:has-text('Zarejestruj')")
+    v.page.click("button:has-text('Dalej')")
     assert "To pole jest wymagane." in v.text("#f-partner_kind-error") or v.page.locator(".error-summary").count()
     assert v.page.get_attribute("#f-partner_country", "aria-invalid") == "true"
     assert v.page.input_value("#f-partner_name") == "Gmina Kobuleti"  # what was typed is kept
@@ -157,7 +157,20 @@ def test_an_officers_day(visit: Any, seeded: Services) -> None:
     v.accessible("the registration form with errors")
     fill(v.page, {"partner_country": "GE", "partner_kind": "municipality", "areas": ["education", "culture"]})
     v.page.fill("#f-occurred_on", "2014-10-01")
-    v.page.click("button:has-text('Zarejestruj')")
+    # First under the name of a partnership already registered in Georgia: the review warns, then Change.
+    v.page.fill("#f-partner_name", "gmina  gurjaani")
+    v.page.click("button:has-text('Dalej')")
+    assert "Sprawdź przed zarejestrowaniem partnerstwa" in v.text("h1")
+    assert "Gmina Gurjaani" in v.text("#possible-duplicates a")
+    assert "Rejestracji nie można wycofać" in v.text("#possible-duplicates")
+    v.accessible("the registration's review with a possible duplicate")
+    assert log_position(seeded) == before  # nothing recorded by the review
+    v.page.click("#change")
+    assert v.page.input_value("#f-partner_name") == "gmina  gurjaani" and v.page.is_checked("#f-areas-culture")
+    v.page.fill("#f-partner_name", "Gmina Kobuleti")
+    v.page.click("button:has-text('Dalej')")
+    assert v.page.locator("#possible-duplicates").count() == 0 and "Gmina Kobuleti" in v.text("main")
+    v.page.click("#confirm")
     assert "Partnerstwo zostało zarejestrowane." in v.text()
     assert v.page.locator("h1").inner_text() == "Gmina Kobuleti"
     v.accessible("a partnership's page")

@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from application.services import Services
 from projections import queries
 
-from .helpers import csrf_token, log_position, post_and_confirm, post_form
+from .helpers import csrf_token, log_position, post_and_confirm, post_form, register
 
 
 def entry_html(html: str, version: int) -> str:
@@ -39,7 +39,7 @@ def test_a_save_lands_on_the_new_entry_with_the_confirmation_beside_it(
 
 def test_a_registration_lands_on_its_first_entry(signed_in: Callable[..., FlaskClient], services: Services) -> None:
     officer = signed_in("officer")
-    response = post_form(
+    response = post_and_confirm(
         officer,
         "/partnerships/new",
         {"partner_name": "Gmina Gurjaani", "partner_country": "GE", "partner_kind": "municipality"},
@@ -47,6 +47,92 @@ def test_a_registration_lands_on_its_first_entry(signed_in: Callable[..., FlaskC
     assert response.status_code == 302 and response.headers["Location"].endswith("#event-1")
     html = officer.get(response.headers["Location"].split("#")[0]).get_data(as_text=True)
     assert "Partnerstwo zostało zarejestrowane." in entry_html(html, 1)
+
+
+GURJAANI = {
+    "partner_name": "Gmina Gurjaani",
+    "partner_country": "GE",
+    "partner_kind": "municipality",
+    "local_party": "Powiat Piaseczyński",
+    "areas": ["education", "culture"],
+    "occurred_on": "2018-09-20",
+    "reference": "OR.0.2018",
+}
+
+
+def registered_named(services: Services, name: str) -> int:
+    return sum(
+        1 for p in queries.list_partnerships(services.db, services.clock())["items"] if p["partner_name"] == name
+    )
+
+
+def test_the_registration_review_shows_what_would_be_recorded_and_records_nothing(
+    signed_in: Callable[..., FlaskClient], services: Services
+) -> None:
+    officer = signed_in("officer")
+    before = log_position(services)
+    review = post_form(officer, "/partnerships/new", GURJAANI)
+    html = review.get_data(as_text=True)
+    assert review.status_code == 200 and "Sprawdź przed zarejestrowaniem partnerstwa" in html
+    for shown in ("Gmina Gurjaani", "Gruzja", "Powiat Piaseczyński", "OR.0.2018", "20 września 2018"):
+        assert shown in html, shown
+    assert "Rejestracji nie można wycofać, można ją tylko zakończyć." in html
+    assert 'id="possible-duplicates"' not in html  # nothing of that name yet
+    assert '<input type="hidden" name="areas" value="education">' in html
+    assert '<input type="hidden" name="areas" value="culture">' in html
+    assert 'id="confirm"' in html and 'id="change"' in html and 'class="record-form"' not in html
+    assert log_position(services) == before and registered_named(services, "Gmina Gurjaani") == 0
+
+
+def test_change_goes_back_to_the_registration_form_with_the_values(signed_in: Callable[..., FlaskClient]) -> None:
+    officer = signed_in("officer")
+    back = post_form(officer, "/partnerships/new", {**GURJAANI, "note": "Do sprawdzenia", "change": "1"})
+    html = back.get_data(as_text=True)
+    assert back.status_code == 200 and 'class="record-form"' in html and 'class="error-summary"' not in html
+    assert 'value="Gmina Gurjaani"' in html and '<option value="GE" selected>' in html
+    assert 'value="culture" checked' in html and ">Do sprawdzenia</textarea>" in html
+
+
+def test_confirming_a_registration_records_it_once(signed_in: Callable[..., FlaskClient], services: Services) -> None:
+    officer = signed_in("officer")
+    before = log_position(services)
+    assert post_and_confirm(officer, "/partnerships/new", GURJAANI).status_code == 302
+    assert log_position(services) == before + 1 and registered_named(services, "Gmina Gurjaani") == 1
+    (doc,) = [p for p in queries.list_partnerships(services.db, services.clock())["items"]]
+    assert doc["areas"] == ["education", "culture"] and doc["local_party"] == "Powiat Piaseczyński"
+
+
+def test_a_refused_registration_is_not_reviewed(signed_in: Callable[..., FlaskClient], services: Services) -> None:
+    """A date after today is the domain's refusal: the form again with it next to the field, nothing recorded."""
+    officer = signed_in("officer")
+    before = log_position(services)
+    tomorrow = (services.today() + timedelta(days=1)).isoformat()
+    for data in ({**GURJAANI, "occurred_on": tomorrow}, {**GURJAANI, "occurred_on": tomorrow, "confirm": "1"}):
+        refused = post_form(officer, "/partnerships/new", data)
+        html = refused.get_data(as_text=True)
+        assert refused.status_code == 422 and 'id="f-occurred_on-error"' in html and 'id="confirm"' not in html
+    assert log_position(services) == before
+
+
+def test_the_review_warns_of_a_partnership_of_that_name_in_that_country(
+    signed_in: Callable[..., FlaskClient], services: Services
+) -> None:
+    """Case, diacritics and extra spaces aside; another country's namesake is no duplicate; confirming stays
+    possible (a district and a town may share a name)."""
+    existing = register(services, "Gmina Gurjaani", "GE")
+    officer = signed_in("officer")
+    before = log_position(services)
+    for typed in ("gmina  gurjaani ", "GMÍNA GURJAANI"):
+        html = post_form(officer, "/partnerships/new", {**GURJAANI, "partner_name": typed}).get_data(as_text=True)
+        warning = html.split('id="possible-duplicates"', 1)[1].split("</div>", 1)[0]
+        assert 'role="status"' in html.split('id="possible-duplicates"', 1)[0].rsplit("<div", 1)[1]
+        assert f'<a href="/partnerships/{existing}">Gmina Gurjaani</a>' in warning, typed
+        assert "Rejestracji nie można wycofać" in warning
+    elsewhere = post_form(officer, "/partnerships/new", {**GURJAANI, "partner_country": "AM"}).get_data(as_text=True)
+    assert 'id="possible-duplicates"' not in elsewhere
+    assert log_position(services) == before
+    assert post_and_confirm(officer, "/partnerships/new", GURJAANI).status_code == 302
+    assert registered_named(services, "Gmina Gurjaani") == 2
 
 
 def test_the_review_shows_the_entry_and_its_effect_and_records_nothing(

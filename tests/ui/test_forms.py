@@ -115,9 +115,10 @@ def test_register_a_partnership(signed_in: Callable[..., FlaskClient], services:
     html = officer.get("/partnerships/new").get_data(as_text=True)
     assert field_names(html) == set(RegisterPartnershipSchema._declared_fields)
     assert 'value="Powiat Piaseczyński"' in html and '<option value="ME">Czarnogóra</option>' in html
-    response = officer.post(
+    response = post_and_confirm(
+        officer,
         "/partnerships/new",
-        data={
+        {
             "partner_name": "Gmina Gurjaani",
             "partner_country": "GE",
             "partner_kind": "municipality",
@@ -125,7 +126,6 @@ def test_register_a_partnership(signed_in: Callable[..., FlaskClient], services:
             "areas": ["education", "culture"],
             "occurred_on": "2018-09-20",
             "description": "",
-            "csrf_token": csrf_token(html),
         },
     )
     assert response.status_code == 302 and response.headers["Location"].endswith("#event-1")
@@ -172,6 +172,27 @@ def test_a_validation_error_shows_next_to_the_field_and_records_nothing(
     # the date order in the same round, not only after the number is fixed
     assert 'id="f-ends_on-error"' in html and "Nie może być wcześniej niż dzień rozpoczęcia." in html
     assert log_position(services) == before
+
+
+def test_dates_as_the_office_writes_them_are_taken_and_a_day_not_in_the_calendar_is_named(
+    signed_in: Callable[..., FlaskClient], services: Services, bar: str
+) -> None:
+    """10.07.2020 and 07.2020 are read as the day and the month; 30.02.2020 is refused as no such day (not as
+    a wrongly written date), with what was typed shown again, and nothing recorded."""
+    officer = signed_in("officer")
+    before = log_position(services)
+    review = post_form(officer, f"/partnerships/{bar}/record/note_added", {"occurred_on": "10.07.2020", "text": "x"})
+    assert review.status_code == 200 and "10 lipca 2020" in review.get_data(as_text=True)
+    month = post_form(officer, f"/partnerships/{bar}/record/note_added", {"occurred_on": "07.2020", "text": "x"})
+    assert month.status_code == 200 and "lipiec 2020" in month.get_data(as_text=True)
+    refused = post_form(officer, f"/partnerships/{bar}/record/note_added", {"occurred_on": "30.02.2020", "text": "x"})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and 'id="f-occurred_on-error"' in html
+    assert "Nie ma takiego dnia (ani miesiąca) w kalendarzu." in html and 'value="30.02.2020"' in html
+    assert log_position(services) == before
+    done = post_and_confirm(officer, f"/partnerships/{bar}/record/note_added", {"occurred_on": "1.7.2020", "text": "y"})
+    assert done.status_code == 302
+    assert queries.list_events(services.db, bar)[-1]["occurred_on"] == "2020-07-01"
 
 
 def test_the_domains_refusals_are_shown_too(

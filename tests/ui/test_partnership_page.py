@@ -27,9 +27,10 @@ def test_facts_status_schools_and_references(signed_in: Callable[..., FlaskClien
         in html
     )
     assert "Kultura" in html  # areas
-    assert "Liceum im. Kopernika</th><td>Nasza (lokalna)" in html
-    assert "Gimnazija Niko Rolović</th><td>Partnera" in html
+    assert 'Liceum im. Kopernika</th><td data-label="Strona"><span>Nasza (lokalna)' in html
+    assert 'Gimnazija Niko Rolović</th><td data-label="Strona"><span>Partnera' in html
     assert "XXV/4/09" in html and "OR.1.2010" in html  # the resolution's number and the agreement's reference
+    assert "Nawiązanie partnerstwa" in html and ">establish<" not in html  # the purpose in words, not its code
 
 
 def test_timeline_is_oldest_first_with_who_and_when(

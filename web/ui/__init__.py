@@ -1,7 +1,8 @@
 """The web UI: server-rendered pages in Polish and English over the same commands and queries as the API.
 
 Sessions are signed cookies (HttpOnly, SameSite=Lax, Secure when the request came over https, also behind
-a proxy that says so in ``X-Forwarded-Proto``); every form carries a CSRF token (the JSON API is exempt: it
+the trusted proxy (``TRACKER_TRUSTED_PROXY``, see web/limits.py) when it says so in ``X-Forwarded-Proto``);
+every form carries a CSRF token (the JSON API is exempt: it
 takes tokens, and a browser session may write to it only with a JSON body); every answer carries a content
 security policy that allows no script at all.
 """
@@ -15,7 +16,6 @@ from flask import Flask, Request, Response, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 from application.i18n import compiled_translations
 from web.auth import current_user
@@ -43,7 +43,9 @@ class SessionInterface(SecureCookieSessionInterface):
 def init_ui(app: Flask) -> None:
     """Add the HTML blueprints, languages, CSRF protection and security headers to the app."""
     from web import api
+    from web.ui import admin as user_admin
     from web.ui import audit, auth, partnerships, reminders
+    from web.ui import report as council_report
 
     services = app.extensions["tracker"]
     app.config.setdefault("BABEL_DEFAULT_LOCALE", "pl")
@@ -54,9 +56,9 @@ def init_ui(app: Flask) -> None:
     csrf = CSRFProtect(app)
     csrf.exempt(api.bp)
     app.session_interface = SessionInterface()
-    app.wsgi_app = ProxyFix(app.wsgi_app, x_proto=1)  # type: ignore[method-assign]
-    for blueprint in (auth.bp, partnerships.bp, audit.bp, reminders.bp):
+    for blueprint in (auth.bp, partnerships.bp, audit.bp, audit.register_bp, reminders.bp, council_report.bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(user_admin.bp)  # users (admin) and the access log (auditor, admin)
 
     app.jinja_env.globals.update(
         get_locale=language,

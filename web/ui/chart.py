@@ -48,8 +48,21 @@ def _step(top: int) -> int:
     return raw  # pragma: no cover
 
 
-def bar_chart(points: list[dict[str, int]]) -> Chart | None:
-    """Bars for ``[{"year", "count"}]`` (consecutive years), or None when there is nothing to draw."""
+def through_year(points: list[dict[str, int]], year: int) -> list[dict[str, int]]:
+    """The points extended with zeros up to ``year`` (the office's current year): the silent years since the
+    last activity are what a manager looks for, so the chart never stops at the last busy year."""
+    if not points:
+        return []
+    last = points[-1]["year"]
+    return [*points, *({"year": y, "count": 0} for y in range(last + 1, year + 1))]
+
+
+def bar_chart(points: list[dict[str, int]], *, through: int | None = None) -> Chart | None:
+    """Bars for ``[{"year", "count"}]`` (consecutive years), through the year ``through`` when given (silent years
+    drawn as empty slots), or None when there is nothing to draw. The years are written under every n-th bar
+    counted back from the last, so the current year is always named."""
+    if through is not None:
+        points = through_year(points, through)
     if not points:
         return None
     step = _step(max(p["count"] for p in points))
@@ -68,7 +81,7 @@ def bar_chart(points: list[dict[str, int]]) -> Chart | None:
                 y=round(TOP + plot_h - h, 2),
                 width=round(slot * 0.7, 2),
                 height=round(h, 2),
-                labelled=i % every == 0 or i == len(points) - 1,
+                labelled=(len(points) - 1 - i) % every == 0,
             )
         )
     ticks = [Tick(v, round(TOP + plot_h - plot_h * v / top, 2)) for v in range(0, top + 1, step)]

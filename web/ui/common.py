@@ -27,6 +27,8 @@ def safe_next(target: str | None) -> str | None:
     """``target`` when it is a path on this site (never another host: no open redirect), else None."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return None
+    if any(ord(c) < 32 or ord(c) == 127 for c in target):  # no CR/LF or other control in a Location header
+        return None
     parts = urlsplit(target)
     return target if not parts.scheme and not parts.netloc else None
 

@@ -27,6 +27,24 @@ _INTEGER = re.compile(r"[-+]?[0-9]{1,18}")
 FIRST, LAST = ("occurred_on",), ("reference", "note")
 
 
+#: How a Polish office writes a day or a month: 10.07.2026, 1.7.2026, 07.2026 (also with "/" or "-").
+_WRITTEN_DAY = re.compile(r"(\d{1,2})[./-](\d{1,2})[./-](\d{4})")
+_WRITTEN_MONTH = re.compile(r"(\d{1,2})[./-](\d{4})")
+
+
+def iso_business_date(typed: str) -> str:
+    """A business date as the schema takes it: ``10.07.2026`` becomes ``2026-07-10`` and ``07.2026``
+    ``2026-07``; anything else is passed on as typed (the schema then says what is wrong). The API keeps to
+    the ISO forms; the forms take what people in the office type."""
+    if day := _WRITTEN_DAY.fullmatch(typed):
+        d, m, y = day.groups()
+        return f"{y}-{int(m):02d}-{int(d):02d}"
+    if month := _WRITTEN_MONTH.fullmatch(typed):
+        m, y = month.groups()
+        return f"{y}-{int(m):02d}"
+    return typed
+
+
 @dataclass(frozen=True)
 class FormField:
     name: str
@@ -153,7 +171,9 @@ class Form:
                 payload[f.name] = [line.strip() for line in raw.splitlines() if line.strip()]
             elif f.kind == "number" and _INTEGER.fullmatch(raw.strip()):
                 payload[f.name] = int(raw.strip())
-            elif f.kind in ("date", "select", "country"):
+            elif f.kind == "date":
+                payload[f.name] = iso_business_date(raw.strip())
+            elif f.kind in ("select", "country"):
                 payload[f.name] = raw.strip()
             else:
                 payload[f.name] = raw

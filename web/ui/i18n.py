@@ -1,7 +1,9 @@
 """Languages: which one a request gets, names of countries, dates, and messages (by their codes) in it.
 
 Polish is the default; ``?lang=`` wins, then the cookie the language switch sets, then the best
-match of the browser's ``Accept-Language``.
+match of the browser's ``Accept-Language``. The locale keeps the region the browser gives for that
+language, so dates follow it: ``en-GB`` writes "30 Nov 2026", ``en-US`` (and English with no region, as
+Babel's ``en`` does) "Nov 30, 2026".
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from babel import Locale
+from babel import Locale, UnknownLocaleError
 from flask import request
 from flask_babel import format_date, format_datetime, get_locale, get_translations
 from markupsafe import Markup
@@ -24,14 +26,36 @@ LANGUAGE_NAMES = {"pl": "Polski", "en": "English"}
 
 
 def select_locale() -> str:
-    for candidate in (request.args.get("lang"), request.cookies.get(LANGUAGE_COOKIE)):
-        if candidate in LANGUAGES:
-            return candidate
-    return request.accept_languages.best_match(LANGUAGES) or DEFAULT_LANGUAGE
+    """The request's locale: one of the UI's languages, with the browser's region for it (``en_GB``, ``en_US``)."""
+    chosen = next(
+        (c for c in (request.args.get("lang"), request.cookies.get(LANGUAGE_COOKIE)) if c in LANGUAGES),
+        None,
+    )
+    chosen = chosen or request.accept_languages.best_match(LANGUAGES) or DEFAULT_LANGUAGE
+    return with_region(chosen, [tag for tag, _quality in request.accept_languages])
+
+
+def with_region(lang: str, accepted: list[str]) -> str:
+    """``lang`` with the region of the first of the browser's tags in that language that Babel knows, else
+    ``lang`` alone: ``with_region("en", ["pl-PL", "en-GB"]) == "en_GB"``."""
+    for tag in accepted:
+        parts = tag.replace("_", "-").split("-")
+        if parts[0].lower() != lang or len(parts) < 2:
+            continue
+        region = parts[-1].upper()
+        if not ((len(region) == 2 and region.isalpha()) or (len(region) == 3 and region.isdigit())):
+            continue
+        try:
+            return str(Locale.parse(f"{lang}_{region}"))
+        except (ValueError, UnknownLocaleError):
+            continue
+    return lang
 
 
 def language() -> str:
-    return str(get_locale() or DEFAULT_LANGUAGE)
+    """The page's language (``pl`` or ``en``), without the region."""
+    locale = get_locale()
+    return str(locale.language) if locale else DEFAULT_LANGUAGE
 
 
 def country_name(code: str | None) -> str:
@@ -97,7 +121,9 @@ def time_tag(value: date | datetime | str | None, fmt: str = "medium") -> Markup
     if not value:
         return Markup("")
     if isinstance(value, datetime) or (isinstance(value, str) and len(value) > 10):
-        text, iso = moment(value, fmt), value.isoformat() if isinstance(value, datetime) else value
+        moment_at = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+        # to the second: HTML allows at most three digits of a second's fraction, and no reader needs them
+        text, iso = moment(moment_at, fmt), moment_at.isoformat(timespec="seconds")
     else:
         when = BusinessDate.of(value)
         text, iso = day(when, fmt), when.isoformat()  # a month or a year is a valid <time> value as it is

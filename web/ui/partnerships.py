@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from datetime import datetime
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from flask import Blueprint, flash, get_flashed_messages, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -19,6 +19,7 @@ from domain.dates import BusinessDate
 from domain.errors import DomainError, InvalidField, NotAllowedInStatus, NotPermitted, PartnershipNotFound
 from domain.event_types import RECORDABLE, RETRACTED_TYPE
 from domain.event_types import event_type as type_row
+from domain.partnership import Partnership
 from domain.values import AREAS, STATUSES
 from projections import queries
 from projections.documents import preview_document
@@ -164,20 +165,59 @@ def partnership(pid: str) -> Any:
 # --- writing (officers) ---------------------------------------------------------------------------
 
 
+def _registration_review(form: Form, fields: dict[str, Any]) -> Any:
+    """The registration's "check your answers" page: the entry as it would be recorded (the domain's own
+    checks, run on a partnership not saved) and the partnerships it may duplicate, or None when the domain
+    refuses it (the form then holds why). Nothing is appended."""
+    s = services()
+    try:
+        local_party = fields.get("local_party") or s.organisation()
+        if not local_party:
+            raise InvalidField("local_party", "local_party_required")
+        new = Partnership.register(
+            uuid4(), recorded_by=current_user().name, today=s.today(), **{**fields, "local_party": local_party}
+        )
+    except DomainError as e:
+        form.refuse(e)
+        return None
+    entry = timeline([preview_document(new.fact_list(), new.collect_events()[-1])])[0]
+    return render_template(
+        "partnerships/register_review.html",
+        entry=entry,
+        duplicates=queries.same_name_partnerships(s.db, fields["partner_country"], fields["partner_name"], s.clock()),
+        kept=[(name, value) for name, value in request.form.items(multi=True) if name not in FLAGS],
+        date_label=next((f.label for f in form.inputs if f.name == "occurred_on"), None),
+    )
+
+
 @bp.route("/partnerships/new", methods=["GET", "POST"])
 @role_required(*WRITERS)
 def register() -> Any:
+    """The form; its submit shows the registration and any partnership of that name in that country to check
+    first (a registration cannot be retracted), and only "Record it" registers it."""
     s = services()
     form = Form(RegisterPartnershipSchema, values={"local_party": s.organisation() or ""})
-    if request.method == "POST":
-        try:
-            recorded = s.register_partnership(form.load(request.form), user=current_user().name)
-        except (ValidationError, DomainError) as e:
-            status = form.refuse(e)
-            return render_template("partnerships/register.html", form=form, countries=country_choices()), status
-        flash(_("The partnership is registered."), f"{ENTRY_FLASH}{recorded.version}")
-        return redirect(url_for(".partnership", pid=str(recorded.partnership_id), _anchor=f"event-{recorded.version}"))
-    return render_template("partnerships/register.html", form=form, countries=country_choices())
+
+    def page(status: int = 200) -> tuple[str, int]:
+        return render_template("partnerships/register.html", form=form, countries=country_choices()), status
+
+    if request.method == "GET":
+        return page()
+    if request.form.get("change"):
+        form.read(request.form)
+        return page()
+    try:
+        fields = form.load(request.form)
+    except ValidationError as e:
+        return page(form.refuse(e))
+    if not request.form.get("confirm"):
+        return _registration_review(form, fields) or page(_refused(form))
+    try:
+        recorded = s.register_partnership(fields, user=current_user().name)
+    except DomainError as e:
+        return page(form.refuse(e))
+    flash(_("The partnership is registered."), f"{ENTRY_FLASH}{recorded.version}")
+    return redirect(url_for(".partnership", pid=str(recorded.partnership_id), _anchor=f"event-{recorded.version}"))
 
 
 def event_form(event_type: str, doc: dict[str, Any]) -> Form:

@@ -128,6 +128,6 @@ def read_moment(args: MultiDict, tz: ZoneInfo) -> tuple[BusinessDate | None, dat
     if raw:
         try:
             known_at = parse_moment(raw, tz).astimezone(UTC)
-        except ValueError:
+        except (ValueError, OverflowError):  # OverflowError: year 1 or 9999 moved past the calendar's edge
             errors["known_at"] = [say(field_message("not_a_moment"))]
     return as_of, known_at, errors

@@ -48,17 +48,6 @@ FIELD_HINTS = {
     "schools_pick": _l("Tick the partnership's schools that took part; add any others below."),
 }
 
-#: The label of each value vocabulary, by field name.
-CHOICE_LABELS = {
-    "partner_kind": PARTNER_KIND_LABELS,
-    "areas": AREA_LABELS,
-    "agreement_kind": AGREEMENT_KIND_LABELS,
-    "side": SIDE_LABELS,
-    "activity_kind": ACTIVITY_KIND_LABELS,
-    "kind": REMINDER_KIND_LABELS,
-    "status": STATUS_LABELS,
-}
-
 #: The heading of an error page, by HTTP status.
 ERROR_TITLES = {
     400: _l("The request could not be understood"),
@@ -83,4 +72,5 @@ PROBLEM_LABELS = {
     "unreadable": _l("a stored event cannot be read"),
     "read_model": _l("a view differs from a fresh replay"),
     "syntax": _l("a line is not valid"),
+    "access_log": _l("the access log (who changed which user) does not match its hash chain or the users' rights"),
 }
