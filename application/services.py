@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from application.config import Config, ConfigError
+from application.replies import Replies
 from application.rights import check_may_record
 from application.seed import load_seed, load_seed_file
 from application.users import UserStore
@@ -39,6 +40,7 @@ class Services:
     db: Db
     projection: Projection
     users: UserStore
+    replies: Replies  # the kept answers of requests with an Idempotency-Key
     _follower: threading.Thread | None = field(default=None, repr=False)
     _stop: threading.Event = field(default_factory=threading.Event, repr=False)
     _subscription: Any = field(default=None, repr=False)
@@ -316,7 +318,8 @@ def build_services(config: Config, *, catch_up: bool = True) -> Services:
     projection = Projection(tracker, db)
     attach(projection)  # SQLite: the views follow inside each write's own transaction
     users = UserStore(db, create_tables=config.create_tables, password_slots=config.password_slots)
-    services = Services(config=config, tracker=tracker, db=db, projection=projection, users=users)
+    replies = Replies(db, create_tables=config.create_tables)
+    services = Services(config=config, tracker=tracker, db=db, projection=projection, users=users, replies=replies)
     if config.create_tables:
         projection.ensure_layout()
     if catch_up:

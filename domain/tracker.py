@@ -7,7 +7,7 @@ import random
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
@@ -25,6 +25,8 @@ T = TypeVar("T")
 
 #: How often a write without If-Match re-reads and retries after losing a race.
 MAX_ATTEMPTS = 60
+#: How close in time two attempts at one write are (a retry after a lost answer comes within seconds).
+OWN_WRITE_WINDOW = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -59,9 +61,12 @@ class Tracker(Application):
         partnership_id: UUID | None = None,
     ) -> Recorded:
         partnership = Partnership.register(partnership_id or uuid4(), recorded_by=recorded_by, today=today, **fields)
+        pending = list(partnership.pending_events)
         try:
             recordings = self.save(partnership)
         except RecordConflictError:
+            if self._written_already(pending):  # this very registration, committed before (its answer lost)
+                return Recorded(partnership.id, partnership.version, 0)
             raise AlreadyExists("partnership_exists", partnership_id=partnership.id) from None
         return Recorded(partnership.id, partnership.version, recordings[-1].notification.id)
 
@@ -141,17 +146,57 @@ class Tracker(Application):
             raise StaleVersion(expected_version, partnership.version)
         return partnership
 
+    def _written_already(self, pending: list[Partnership.Event]) -> bool:
+        """Whether the store holds exactly these events at their versions, written moments ago: the write that
+        just "conflicted" is then this one, committed by an attempt whose answer was lost."""
+        if not pending:
+            return False
+        first, last = pending[0].originator_version, pending[-1].originator_version
+        stored = list(self.events.get(pending[0].originator_id, gt=first - 1, lte=last))
+        return len(stored) == len(pending) and all(
+            type(s) is type(p) and _content(s) == _content(p) and abs(s.timestamp - p.timestamp) < OWN_WRITE_WINDOW
+            for s, p in zip(stored, pending, strict=True)
+        )
+
+    def _replayed(self, partnership_id: UUID, version: int, command: Callable[[Partnership], T]) -> Recorded | None:
+        """The command run on the partnership as it stood at ``version``: when the events it makes are the ones
+        stored right after that version (moments ago), the write was done before; None otherwise."""
+        try:
+            then = self.repository.get(partnership_id, version=version)
+            result = command(then)
+        except Exception:  # noqa: BLE001 - not the same write whatever went wrong: the caller's conflict stands
+            return None
+        pending = list(then.pending_events)
+        if self._written_already(pending):
+            return Recorded(partnership_id, pending[-1].originator_version, 0, result)
+        return None
+
     def _update(
         self, partnership_id: UUID, expected_version: int | None, command: Callable[[Partnership], T]
     ) -> Recorded:
         for attempt in range(MAX_ATTEMPTS):
-            partnership = self._current(partnership_id, expected_version)
+            try:
+                partnership = self._current(partnership_id, expected_version)
+            except StaleVersion:
+                if expected_version is None:
+                    raise
+                # a retry of a write that was committed before its answer was lost finds the partnership moved
+                # on by exactly that write: answer with it instead of a conflict with itself
+                earlier = self._replayed(partnership_id, expected_version, command)
+                if earlier is None:
+                    raise
+                return earlier
             result = command(partnership)
             if not partnership.pending_events:
                 return Recorded(partnership.id, partnership.version, 0, result)
+            pending = list(partnership.pending_events)
             try:
                 recordings = self.save(partnership)
             except RecordConflictError:
+                if self._written_already(pending):
+                    # Not a race: this very write was committed and its answer lost (the library retried the
+                    # insert, which then met the rows it had written). Answer with it; never write it twice.
+                    return Recorded(partnership.id, partnership.version, 0, result)
                 if expected_version is not None:
                     raise StaleVersion(expected_version, expected_version + 1) from None
                 # Lost a race: back off a little (jittered, growing) so many writers spread out.
@@ -159,6 +204,11 @@ class Tracker(Application):
                 continue
             return Recorded(partnership.id, partnership.version, recordings[-1].notification.id, result)
         raise RecordConflictError(f"gave up after {MAX_ATTEMPTS} conflicting writes to {partnership_id}")
+
+
+def _content(event: Partnership.Event) -> dict[str, Any]:
+    """An event's content without the moment it was made (two attempts at one write differ only in that)."""
+    return {name: value for name, value in vars(event).items() if name != "timestamp"}
 
 
 def rebuild_event(

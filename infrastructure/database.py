@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from infrastructure.outage import POOL_TIMEOUT_S
+
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
@@ -77,13 +79,19 @@ class Database:
             }
         args = self.connect_args()
         env.update(
-            PERSISTENCE_MODULE="eventsourcing.postgres",
+            # the library's factory with a short circuit for outages (infrastructure/outage.py)
+            PERSISTENCE_MODULE="infrastructure.outage:PostgresGuardedFactory",
             POSTGRES_DBNAME=args["dbname"],
             POSTGRES_HOST=args["host"],
             POSTGRES_PORT=args["port"],
             POSTGRES_USER=args["user"],
             POSTGRES_PASSWORD=args["password"],
             POSTGRES_LOCK_TIMEOUT="10",
+            # both libpq's connect timeout and the pool's wait for a connection: a server that is down
+            # answers 503 within seconds, not after the library's default 30 s
+            POSTGRES_CONNECT_TIMEOUT=str(POOL_TIMEOUT_S),
+            # a pooled connection is checked before use: after a server restart a dead one is replaced
+            POSTGRES_PRE_PING="y",
             POSTGRES_POOL_SIZE="5",
             POSTGRES_MAX_OVERFLOW="10",
         )

@@ -140,7 +140,7 @@ class PostgresViewsRecorder(PostgresTrackingRecorder):
 
 def views_recorder(app: Application) -> Any:
     """The tracking recorder holding the views, on the application's own datastore."""
-    postgres = type(app.factory).__module__.startswith("eventsourcing.postgres")
+    postgres = type(app.factory).__name__.startswith("Postgres")  # the library's or infrastructure/outage.py's
     return app.factory.tracking_recorder(PostgresViewsRecorder if postgres else SQLiteViewsRecorder)
 
 

@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
+from functools import wraps
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid5
 
 from flask import Blueprint, Response, current_app, jsonify, request, session, url_for
 
+from application.replies import KeyReused, Reply, StillRunning, any_of, fingerprint, valid_key
 from application.rights import check_may_record_type
 from application.services import Services
 from application.timeparse import parse_moment
 from domain.dates import BusinessDate
 from domain.event_types import EVENT_TYPES
 from domain.values import AREAS, STATUSES
+from infrastructure.outage import RETRY_AFTER_S, store_outage
 from projections import queries
 from projections.documents import preview_document
 from web.auth import AUDITORS, EVERYONE, MANAGERS, SESSION_KEY, WRITERS, current_user, requires
-from web.errors import ApiError, invalid_query
+from web.errors import STORE_ERRORS, ApiError, invalid_query
 from web.messages import field_message, request_message
 from web.schemas import EVENT_SCHEMAS, AcknowledgeReminderSchema, RegisterPartnershipSchema
 
@@ -160,7 +164,19 @@ def created(body: dict[str, Any], location: str) -> Response:
 
 @bp.get("/health")
 def health() -> Response:
-    return jsonify({"status": "ok", "position": queries.head(services().db)["position"]})
+    """200 with the log's head; 503 with ``Retry-After`` and the reason when the store cannot serve. Bounded:
+    on PostgreSQL the pool's short timeout, or at once while the store is known to be down."""
+    try:
+        position = queries.head(services().db)["position"]
+    except STORE_ERRORS as error:
+        outage = store_outage(error)
+        if outage is None:
+            raise
+        response = jsonify({"status": "unavailable", "store": outage.reason})
+        response.status_code = 503
+        response.headers["Retry-After"] = str(RETRY_AFTER_S)
+        return response
+    return jsonify({"status": "ok", "position": position})
 
 
 @bp.get("/partnerships")
@@ -183,12 +199,74 @@ def list_partnerships() -> Response:
     return jsonify(page)
 
 
+#: The namespace of registration ids derived from a user's Idempotency-Key.
+REGISTRATION_IDS = UUID("6f1c3a52-8d0e-4c7b-9a51-2f4e8b7d0c13")
+#: Headers repeated with a kept answer.
+REPLAYED_HEADERS = ("Location", "ETag", "Content-Type")
+
+
+def idempotent(view: Callable[..., Any]) -> Callable[..., Response]:
+    """Honour ``Idempotency-Key`` (the contract): a repeat of the same request by the same user gets the
+    first answer and records nothing; the same key with another request is 422; while the first is still
+    running, 409 with ``Retry-After``. Answers of 5xx, 401, 429 and 503 are not kept (the retry runs again).
+    Goes under :func:`requires`, so the user is known."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Response:
+        key = request.headers.get("Idempotency-Key")
+        if key is None:
+            return view(*args, **kwargs)
+        key = key.strip()
+        if not valid_key(key):
+            raise ApiError(400, "bad_idempotency_key")
+        user, replies = current_user().name, services().replies
+        print_ = fingerprint(
+            request.method,
+            request.path,
+            request.query_string,
+            request.get_data(cache=True),
+            request.headers.get("If-Match", ""),
+        )
+        try:
+            kept = replies.claim(user, key, print_)
+        except KeyReused:
+            raise ApiError(
+                422, "idempotency_key_reused", {"Idempotency-Key": [request_message("idempotency_key_reused")]}
+            ) from None
+        except StillRunning:
+            busy = current_app.make_response(current_app.handle_user_exception(ApiError(409, "idempotency_key_busy")))
+            busy.headers["Retry-After"] = "1"
+            return busy
+        if kept is not None:
+            return Response(kept.body, status=kept.status, headers=kept.headers)
+        try:
+            try:
+                response = current_app.make_response(view(*args, **kwargs))
+            except Exception as e:  # a refusal is an answer too: kept like the others
+                response = current_app.make_response(current_app.handle_user_exception(e))
+        except BaseException:
+            replies.release(user, key)
+            raise
+        if response.status_code >= 500 or response.status_code in (401, 429):
+            replies.release(user, key)
+        else:
+            body = response.get_data(as_text=True)
+            replies.keep(user, key, Reply(response.status_code, body, any_of(response.headers, REPLAYED_HEADERS)))
+        return response
+
+    return wrapper
+
+
 @bp.post("/partnerships")
 @requires(*WRITERS)
+@idempotent
 def register_partnership() -> Response:
     fields = RegisterPartnershipSchema().load(json_body())
-    s = services()
-    recorded = s.register_partnership(fields, user=current_user().name)
+    s, user = services(), current_user().name
+    key = request.headers.get("Idempotency-Key", "").strip()
+    # with a key, the id follows from it: a retry after a lost answer finds its own partnership (exactly once)
+    derived = uuid5(REGISTRATION_IDS, f"{user}\n{key}") if key else None
+    recorded = s.register_partnership(fields, user=user, partnership_id=derived)
     pid = str(recorded.partnership_id)
     return created(queries.get_partnership(s.db, pid, s.clock()), url_for("api.get_partnership", pid=pid))
 
@@ -218,6 +296,7 @@ def list_events(pid: str) -> Response:
 
 @bp.post("/partnerships/<pid>/events")
 @requires(*WRITERS, *MANAGERS)  # a manager: only to retract an acknowledgement (application/rights.py)
+@idempotent
 def record_event(pid: str) -> Response:
     pid, s = partnership_id(pid), services()
     payload = json_body()
@@ -289,6 +368,7 @@ def list_reminders() -> Response:
 
 @bp.post("/reminders/<rid>/acknowledge")
 @requires(*MANAGERS)
+@idempotent
 def acknowledge_reminder(rid: str) -> Response:
     fields = AcknowledgeReminderSchema().load(json_body(allow_empty=True))
     return jsonify(services().acknowledge_reminder(rid, note=fields.get("note"), user=current_user().name))

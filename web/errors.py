@@ -4,10 +4,11 @@ contract's status. ``error`` and ``fields`` are the English texts; ``code`` and 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, current_app, g, jsonify, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
@@ -20,7 +21,14 @@ from domain.errors import (
     PartnershipNotFound,
     ReminderNotFound,
 )
+from infrastructure.outage import RETRY_AFTER_S, Outage, store_errors, store_outage
 from web.messages import field_message, field_messages, http_code, request_message
+
+log = logging.getLogger("tracker.store")
+
+#: The errors a store can raise (the library's, the PostgreSQL driver's, SQLite's): an outage among them is a
+#: 503 with Retry-After (infrastructure/outage.py decides which); any other stays a 500.
+STORE_ERRORS: tuple[type[Exception], ...] = store_errors()
 
 
 class ApiError(Exception):
@@ -92,6 +100,16 @@ def register_error_handlers(app: Flask, html: HtmlErrorPage | None = None) -> No
             return html(api_error.status, api_error.message)
         return error_response(api_error.status, str(api_error.message), api_error.code, api_error.fields)
 
+    def _store(error: Exception) -> Any:
+        outage = store_outage(error)
+        if outage is None:
+            raise error  # a programming error: Flask answers 500 and logs it
+        log.warning("503 for %s %s: %s (%s)", request.method, request.path, outage.reason, type(error).__name__)
+        return unavailable_response(outage, html if not is_api() else None)
+
+    for store_error in STORE_ERRORS:
+        app.register_error_handler(store_error, _store)
+
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> Any:
         if not is_api():
@@ -101,3 +119,18 @@ def register_error_handlers(app: Flask, html: HtmlErrorPage | None = None) -> No
         if error.code == 405 and getattr(error, "valid_methods", None):
             response.headers["Allow"] = ", ".join(error.valid_methods)
         return response
+
+
+def unavailable_response(outage: Outage, html: HtmlErrorPage | None = None) -> Response:
+    """503 with ``Retry-After``: the contract's JSON (``code`` "unavailable"), or the ``html`` page."""
+    message = request_message("unavailable")
+    if html is not None:
+        if "user" not in g:
+            g.user = None  # the page must not ask the store who is signed in: it is down
+        response = current_app.make_response(html(503, message))
+    else:
+        response = error_response(503, str(message), message.code)
+    response.status_code = 503
+    response.headers["Retry-After"] = str(RETRY_AFTER_S)
+    response.headers["Cache-Control"] = "no-store"
+    return response

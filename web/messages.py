@@ -65,6 +65,12 @@ REQUEST_MESSAGES: dict[str, str] = {
     "no_form": N_("no form for {event_type!r}"),
     "too_many_attempts": N_("too many failed attempts: wait a while and try again"),
     "passwords_busy": N_("the server is busy checking other sign-ins: try again in a few seconds"),
+    "bad_idempotency_key": N_("Idempotency-Key must be 1 to 255 printable ASCII characters"),
+    "idempotency_key_reused": N_(
+        "this Idempotency-Key was used for a different request: send a new key for a new request"
+    ),
+    "idempotency_key_busy": N_("the first request with this Idempotency-Key is still running: retry in a moment"),
+    "unavailable": N_("the store is unavailable: retry in a few seconds (with the same Idempotency-Key)"),
     "csrf": N_("The form has expired or did not come from this site. Go back, reload the page and try again."),
 }
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import timedelta
+from html import unescape
 
 from flask.testing import FlaskClient
 
@@ -189,6 +190,57 @@ def test_confirming_records_once_and_change_goes_back_with_the_values(
     assert post_and_confirm(officer, path, {"occurred_on": "2020-01-01", "text": "Raz"}).status_code == 302
     assert log_position(services) == before + 1
     assert [e["data"].get("text") for e in queries.list_events(services.db, bar)].count("Raz") == 1
+
+
+def confirmation_of(review_html: str) -> dict[str, list[str]]:
+    """The hidden fields of the review page's "Record it" form, as the browser sends them."""
+    confirm = (
+        review_html.split('name="confirm"', 1)[0].rsplit("<form", 1)[1]
+        + review_html.split('name="confirm"', 1)[1].split("</form>", 1)[0]
+    )
+    kept: dict[str, list[str]] = {}
+    for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', confirm):
+        kept.setdefault(name, []).append(unescape(value))
+    return {**kept, "confirm": ["1"]}
+
+
+def test_a_confirmation_sent_twice_records_once_and_both_land_on_the_entry(
+    signed_in: Callable[..., FlaskClient], services: Services, bar: str
+) -> None:
+    """A double click on "Record it", or the page sent again after its answer was lost: the page's own key
+    makes the second one find the first's entry instead of recording it again."""
+    officer = signed_in("officer")
+    path = f"/partnerships/{bar}/record/note_added"
+    review = post_form(officer, path, {"occurred_on": "2020-01-01", "text": "Dwuklik"})
+    confirmation = confirmation_of(review.get_data(as_text=True))
+    assert confirmation["form_key"][0]
+    before = log_position(services)
+    first = officer.post(path, data=confirmation)
+    second = officer.post(path, data=confirmation)
+    assert first.status_code == 302 and second.status_code == 303
+    assert second.headers["Location"] == first.headers["Location"] and "#event-" in first.headers["Location"]
+    assert log_position(services) == before + 1
+    # another review of the same values is another page with another key: recorded again, as asked
+    again = confirmation_of(
+        post_form(officer, path, {"occurred_on": "2020-01-01", "text": "Dwuklik"}).get_data(as_text=True)
+    )
+    assert again["form_key"] != confirmation["form_key"]
+    assert officer.post(path, data=again).status_code == 302 and log_position(services) == before + 2
+
+
+def test_a_registration_confirmed_twice_is_one_partnership(
+    signed_in: Callable[..., FlaskClient], services: Services
+) -> None:
+    officer = signed_in("officer")
+    fields = {"partner_name": "Gmina Kobuleti", "partner_country": "GE", "partner_kind": "municipality"}
+    confirmation = confirmation_of(post_form(officer, "/partnerships/new", fields).get_data(as_text=True))
+    before = log_position(services)
+    first, second = (
+        officer.post("/partnerships/new", data=confirmation),
+        officer.post("/partnerships/new", data=confirmation),
+    )
+    assert second.headers["Location"] == first.headers["Location"]
+    assert log_position(services) == before + 1
 
 
 def test_a_confirmation_with_refused_values_goes_back_to_the_form(

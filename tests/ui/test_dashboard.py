@@ -169,6 +169,24 @@ def test_acknowledging_without_a_note_and_twice(signed_in: Callable[..., FlaskCl
     assert log_position(services) == before
 
 
+def test_a_double_click_on_acknowledge_acknowledges_once_and_both_land_on_the_reminders(
+    signed_in: Callable[..., FlaskClient], services: Services
+) -> None:
+    """The same rendered form sent twice (its own key): the second lands where the first did, no 409."""
+    _, rid = flagged(services)
+    manager = signed_in("manager")
+    page = manager.get("/").get_data(as_text=True)
+    form = page.split(f'action="/reminders/{rid}/acknowledge"', 1)[1].split("</form>", 1)[0]
+    sent = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form))
+    assert sent["form_key"] and sent["confirm"] == "1"
+    before = log_position(services)
+    first = manager.post(f"/reminders/{rid}/acknowledge", data={**sent, "note": "Dzwoniłem"})
+    second = manager.post(f"/reminders/{rid}/acknowledge", data={**sent, "note": "Dzwoniłem"})
+    assert first.status_code == 302 and second.status_code == 303
+    assert second.headers["Location"] == first.headers["Location"] and first.headers["Location"].endswith("#reminders")
+    assert log_position(services) == before + 1
+
+
 def test_a_too_long_note_is_shown_next_to_its_field(signed_in: Callable[..., FlaskClient], services: Services) -> None:
     _, rid = flagged(services)
     manager = signed_in("manager")

@@ -112,7 +112,7 @@ def test_a_postgresql_url_maps_to_the_postgres_keys():
     config = load_config({"TRACKER_DATABASE": "postgresql://tracker:p%40ss%2Fw0rd@db.example.org:5433/county"})
     env = config.eventsourcing_env()
     assert config.is_postgres
-    assert env["PERSISTENCE_MODULE"] == "eventsourcing.postgres"
+    assert env["PERSISTENCE_MODULE"] == "infrastructure.outage:PostgresGuardedFactory"
     assert (
         env["POSTGRES_USER"],
         env["POSTGRES_PASSWORD"],
@@ -142,7 +142,7 @@ def test_schema_query_parameter_maps_to_postgres_schema():
 def test_postgres_scheme_alias():
     """postgres:// is taken as PostgreSQL too."""
     env = load_config({"TRACKER_DATABASE": "postgres://u:p@h:5432/d"}).eventsourcing_env()
-    assert env["PERSISTENCE_MODULE"] == "eventsourcing.postgres"
+    assert env["PERSISTENCE_MODULE"] == "infrastructure.outage:PostgresGuardedFactory"
 
 
 @pytest.mark.parametrize(("create_tables", "flag"), [(True, "y"), (False, "n")])

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import math
+import secrets
+import time
+from collections.abc import Callable
 from datetime import datetime
+from functools import wraps
 from typing import Any
 from uuid import UUID, uuid4
 
-from flask import Blueprint, flash, get_flashed_messages, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, get_flashed_messages, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
 
 from application import jobs
+from application.replies import KeyReused, Reply, StillRunning, fingerprint, valid_key
 from application.rights import may_retract
 from domain import rules
 from domain.dates import BusinessDate
@@ -53,11 +58,15 @@ NOT_ASKED: dict[str, tuple[str, ...]] = {"council_resolution_adopted": ("referen
 #: A retraction asks only why: its date is the office's today and it names the entry it retracts.
 RETRACTION_NOT_ASKED = ("retracts", "occurred_on", "reference", "note")
 #: The flash category that puts a confirmation beside the entry it confirms (``entry-N``).
+#: The hidden field of a "check your answers" page that makes its confirmation count once (:func:`once_per_form`).
+FORM_KEY = "form_key"
+#: How long a repeated confirmation waits for the first to finish before it is told to retry.
+REPEAT_WAIT = 10.0
 ENTRY_FLASH = "entry-"
 #: A manager's acknowledgement is confirmed in the reminders' section, where the eye is after it.
 REMINDERS_FLASH = f"{ENTRY_FLASH}reminders"
 #: What the review page's buttons post besides the form's own values.
-FLAGS = ("csrf_token", "confirm", "change")
+FLAGS = ("csrf_token", "confirm", "change", FORM_KEY)
 
 
 def _known(pid: str) -> dict[str, Any]:
@@ -102,6 +111,7 @@ def render_dashboard(status: int = 200, ack_forms: dict[str, Form] | None = None
         "set_aside": jobs.set_aside_messages(s) if may(*MANAGERS) else [],
         "inactivity_days": s.config.inactivity_days,
     }
+    context["form_key"] = lambda: secrets.token_urlsafe(18)  # each acknowledgement form its own (once_per_form)
     if shown_in_reminders:  # shown in the reminders' section, not at the top (base.html leaves them to the page)
         context["entry_confirmations"] = {"reminders": shown_in_reminders}
     return render_template("partnerships/dashboard.html", **context), 422 if errors and status == 200 else status
@@ -165,6 +175,46 @@ def partnership(pid: str) -> Any:
 # --- writing (officers) ---------------------------------------------------------------------------
 
 
+def once_per_form(view: Callable[..., Any]) -> Callable[..., Any]:
+    """A confirmed form is recorded once, however often it arrives (a double click, a page sent again after a
+    lost answer): each rendered "check your answers" page carries its own key (``form_key``), and the first
+    answer to it, the redirect to the new entry, is kept (as the API keeps an ``Idempotency-Key``'s). A repeat
+    while the first is still running waits for it; a refused confirmation (the form again) is not kept."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        key = request.form.get(FORM_KEY, "")
+        if request.method != "POST" or not request.form.get("confirm") or not valid_key(key):
+            return view(*args, **kwargs)
+        user, replies = current_user().name, services().replies
+        print_ = fingerprint("POST", request.path, b"", b"")
+        deadline = time.monotonic() + REPEAT_WAIT
+        while True:
+            try:
+                kept = replies.claim(user, f"form:{key}", print_)
+                break
+            except KeyReused:
+                raise ApiError(409, "idempotency_key_reused") from None
+            except StillRunning:
+                if time.monotonic() > deadline:
+                    raise ApiError(409, "idempotency_key_busy") from None
+                time.sleep(0.1)
+        if kept is not None:  # already recorded: where the first went, the entry it made
+            return redirect(kept.headers.get("Location") or request.path, code=303)
+        try:
+            response = current_app.make_response(view(*args, **kwargs))
+        except BaseException:
+            replies.release(user, f"form:{key}")
+            raise
+        if response.status_code in (302, 303) and "Location" in response.headers:
+            replies.keep(user, f"form:{key}", Reply(303, "", {"Location": response.headers["Location"]}))
+        else:
+            replies.release(user, f"form:{key}")
+        return response
+
+    return wrapper
+
+
 def _registration_review(form: Form, fields: dict[str, Any]) -> Any:
     """The registration's "check your answers" page: the entry as it would be recorded (the domain's own
     checks, run on a partnership not saved) and the partnerships it may duplicate, or None when the domain
@@ -187,11 +237,13 @@ def _registration_review(form: Form, fields: dict[str, Any]) -> Any:
         duplicates=queries.same_name_partnerships(s.db, fields["partner_country"], fields["partner_name"], s.clock()),
         kept=[(name, value) for name, value in request.form.items(multi=True) if name not in FLAGS],
         date_label=next((f.label for f in form.inputs if f.name == "occurred_on"), None),
+        form_key=secrets.token_urlsafe(18),
     )
 
 
 @bp.route("/partnerships/new", methods=["GET", "POST"])
 @role_required(*WRITERS)
+@once_per_form
 def register() -> Any:
     """The form; its submit shows the registration and any partnership of that name in that country to check
     first (a registration cannot be retracted), and only "Record it" registers it."""
@@ -307,11 +359,13 @@ def _review(
         action=action,
         target=target,
         date_label=next((f.label for f in form.inputs if f.name == "occurred_on"), None),
+        form_key=secrets.token_urlsafe(18),
     )
 
 
 @bp.route("/partnerships/<pid>/record/<event_type>", methods=["GET", "POST"])
 @role_required(*WRITERS)
+@once_per_form
 def record_event(pid: str, event_type: str) -> Any:
     """The form; its submit shows the entry and its effect to check first, and only "Record it" appends it."""
     s, doc = services(), _known(pid)
@@ -345,6 +399,7 @@ def record_event(pid: str, event_type: str) -> Any:
 
 @bp.route("/partnerships/<pid>/events/<int:version>/retract", methods=["GET", "POST"])
 @role_required(*WRITERS, *MANAGERS)
+@once_per_form
 def retract_event(pid: str, version: int) -> Any:
     """Asks only why (the server dates it today), shows what the partnership would become, then retracts.
 

@@ -15,13 +15,14 @@ from web.errors import ApiError
 from web.schemas import AcknowledgeReminderSchema
 from web.ui.common import role_required, services
 from web.ui.forms import Form
-from web.ui.partnerships import REMINDERS_FLASH, render_dashboard
+from web.ui.partnerships import REMINDERS_FLASH, once_per_form, render_dashboard
 
 bp = Blueprint("reminders", __name__, url_prefix="/reminders")
 
 
 @bp.post("/<rid>/acknowledge")
 @role_required(*MANAGERS)
+@once_per_form  # a double click acknowledges once, and the second lands where the first did
 def acknowledge(rid: str) -> Any:
     s = services()
     if queries.get_reminder(s.db, rid) is None:

@@ -1,0 +1,139 @@
+"""Idempotency keys: the first answer to a POST with an ``Idempotency-Key`` is kept, per user, so that a
+repeat of the same request (a client retrying after a lost reply, a double click) records nothing new and
+gets the same answer; the same key with a different request is refused.
+
+A key is *claimed* before the request runs (a row without an answer), then *kept* with the answer, or
+*released* when the request failed on the server's side (5xx) or was refused before it was judged (401,
+429, 503), so that a retry runs it again. While a claim is open, a repeat is told to retry shortly. A
+claim left open by a process that died (older than :data:`STALE_AFTER`) is taken over by the next repeat.
+
+Kept at least :data:`KEPT_FOR` (the contract's 24 hours); older rows are removed as new keys arrive.
+The table lives beside the users (kept apart from the log).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from infrastructure.locks import lock_key
+from infrastructure.store import Db
+
+TABLE = "tracker_replies"
+#: How long an answer is kept (the contract promises at least 24 hours).
+KEPT_FOR = timedelta(hours=48)
+#: A claim older than this was left by a process that died: the next repeat runs the request again.
+STALE_AFTER = timedelta(seconds=60)
+#: The longest key taken (printable ASCII).
+MAX_KEY = 255
+
+DDL = (
+    """CREATE TABLE IF NOT EXISTS {table} (
+        user_name TEXT NOT NULL,
+        idem_key TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        status INTEGER,
+        body TEXT,
+        headers TEXT,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (user_name, idem_key))""",
+    "CREATE INDEX IF NOT EXISTS {index} ON {table} (created_at)",
+)
+
+
+class KeyReused(Exception):
+    """The key was used by this user for a different request."""
+
+
+class StillRunning(Exception):
+    """The first request with this key has not answered yet."""
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A kept answer."""
+
+    status: int
+    body: str
+    headers: dict[str, str]
+
+
+def fingerprint(method: str, path: str, query: bytes, body: bytes, extra: str = "") -> str:
+    """What makes two requests the same one: method, path, query, the body (JSON compared by its content,
+    so key order and spacing do not matter) and ``extra`` (the precondition, ``If-Match``)."""
+    try:
+        canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    except ValueError:
+        canonical = body
+    digest = hashlib.sha256()
+    for part in (method.encode(), path.encode(), query, extra.encode(), canonical):
+        digest.update(len(part).to_bytes(8, "big") + part)
+    return digest.hexdigest()
+
+
+def valid_key(key: str) -> bool:
+    return 0 < len(key) <= MAX_KEY and key.isascii() and key.isprintable()
+
+
+class Replies:
+    """The kept answers, by user and key."""
+
+    def __init__(self, db: Db, *, create_tables: bool = True) -> None:
+        self.db = db
+        self.table = db.table(TABLE)
+        if create_tables:
+            db.run_ddl([s.format(table=self.table, index=f"{TABLE}_created") for s in DDL])
+
+    def claim(self, user: str, key: str, print_: str, *, now: datetime | None = None) -> Reply | None:
+        """The kept answer of this request, or None after claiming the key for it (run it, then :meth:`keep`
+        or :meth:`release`). :class:`KeyReused` for another request's key, :class:`StillRunning` while the
+        first is running."""
+        now = now or datetime.now(UTC)
+        with self.db.transaction(write=True) as tx:
+            tx.lock(lock_key(f"reply:{user}:{key}"))
+            tx.execute(f"DELETE FROM {self.table} WHERE created_at < ?", ((now - KEPT_FOR).isoformat(),))
+            row = tx.execute(
+                f"SELECT fingerprint, status, body, headers, created_at FROM {self.table} "
+                "WHERE user_name = ? AND idem_key = ?",
+                (user, key),
+            ).fetchone()
+            if row is None:
+                tx.execute(
+                    f"INSERT INTO {self.table} (user_name, idem_key, fingerprint, created_at) VALUES (?, ?, ?, ?)",
+                    (user, key, print_, now.isoformat()),
+                )
+                return None
+            if row["fingerprint"] != print_:
+                raise KeyReused(key)
+            if row["status"] is not None:
+                return Reply(int(row["status"]), row["body"] or "", json.loads(row["headers"] or "{}"))
+            if datetime.fromisoformat(row["created_at"]) > now - STALE_AFTER:
+                raise StillRunning(key)
+            tx.execute(  # left open by a process that died: this repeat runs it
+                f"UPDATE {self.table} SET created_at = ? WHERE user_name = ? AND idem_key = ?",
+                (now.isoformat(), user, key),
+            )
+            return None
+
+    def keep(self, user: str, key: str, reply: Reply) -> None:
+        with self.db.transaction(write=True) as tx:
+            tx.execute(
+                f"UPDATE {self.table} SET status = ?, body = ?, headers = ? WHERE user_name = ? AND idem_key = ?",
+                (reply.status, reply.body, json.dumps(reply.headers, sort_keys=True), user, key),
+            )
+
+    def release(self, user: str, key: str) -> None:
+        with self.db.transaction(write=True) as tx:
+            tx.execute(f"DELETE FROM {self.table} WHERE user_name = ? AND idem_key = ? AND status IS NULL", (user, key))
+
+    def count(self) -> int:
+        with self.db.transaction(write=False) as tx:
+            return int(tx.scalar(f"SELECT COUNT(*) FROM {self.table}"))
+
+
+def any_of(headers: Any, names: tuple[str, ...]) -> dict[str, str]:
+    """The response headers worth repeating with a kept answer."""
+    return {name: headers[name] for name in names if name in headers}

@@ -1,0 +1,125 @@
+"""A write whose answer is lost is kept once and answered truthfully (issue 15, part 1), on a real store.
+
+What the library does when the database commits an insert but the connection dies before the answer: it
+retries the insert (``@retry`` on ``insert_events``), and the retry meets the rows the first attempt wrote,
+so ``save`` raises ``RecordConflictError`` for a write that in fact succeeded. The tests reproduce exactly
+that sequence on the real store (the save commits, then the conflict is raised as the retry would), and
+check that the tracker recognises its own write: no second event, no 409 naming the client's own write, and
+a registration retried with its ``Idempotency-Key`` finds the partnership it made.
+
+Still to do (issue 15): the same through a TCP proxy that drops PostgreSQL's answer to COMMIT.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+import pytest
+from eventsourcing.persistence import RecordConflictError
+from flask.testing import FlaskClient
+
+from application.services import Services
+from domain.errors import StaleVersion
+from projections import queries
+
+
+@contextmanager
+def answers_lost(services: Services, times: int = 1) -> Iterator[list[int]]:
+    """The next ``times`` saves commit, then fail as the library's retried insert does; yields a list that
+    counts them."""
+    tracker = services.tracker
+    original = tracker.save
+    lost: list[int] = []
+
+    def save(*aggregates: Any, **kwargs: Any) -> Any:
+        recordings = original(*aggregates, **kwargs)  # committed
+        if len(lost) < times:
+            lost.append(1)
+            raise RecordConflictError("the retried insert met the rows the first attempt wrote")
+        return recordings
+
+    tracker.save = save  # type: ignore[method-assign]
+    try:
+        yield lost
+    finally:
+        tracker.save = original  # type: ignore[method-assign]
+
+
+def register(services: Services, name: str = "Miasto Bar") -> UUID:
+    fields = {"partner_name": name, "partner_country": "ME", "partner_kind": "city", "local_party": "Powiat"}
+    return services.register_partnership(fields, user="ala").partnership_id
+
+
+def types(services: Services, pid: UUID) -> list[str]:
+    return [e["type"] for e in queries.list_events(services.db, str(pid))]
+
+
+def test_a_note_whose_answer_was_lost_is_written_once_and_answered_with_its_version(services: Services) -> None:
+    pid = register(services)
+    with answers_lost(services) as lost:
+        recorded = services.record_event(pid, "note_added", {"occurred_on": date(2020, 1, 1), "text": "x"}, user="ala")
+    assert lost == [1]
+    assert types(services, pid) == ["partnership_registered", "note_added"]  # once, not twice
+    assert recorded.version == 2
+
+
+def test_with_if_match_the_lost_answer_is_not_reported_as_a_conflict_with_itself(services: Services) -> None:
+    pid = register(services)
+    with answers_lost(services):
+        recorded = services.record_event(
+            pid, "note_added", {"occurred_on": date(2020, 1, 1), "text": "x"}, user="ala", expected_version=1
+        )
+    assert recorded.version == 2 and types(services, pid) == ["partnership_registered", "note_added"]
+
+
+def test_a_retry_with_if_match_after_the_write_went_through_finds_it(services: Services) -> None:
+    """The client never got its 201 (the server died after the commit) and sends the same note again with
+    the same If-Match: the answer is that write, not a 409 naming it as someone else's newer version."""
+    pid = register(services)
+    note = {"occurred_on": date(2020, 1, 1), "text": "x"}
+    first = services.record_event(pid, "note_added", note, user="ala", expected_version=1)
+    again = services.record_event(pid, "note_added", note, user="ala", expected_version=1)
+    assert again.version == first.version == 2
+    assert types(services, pid) == ["partnership_registered", "note_added"]
+    with pytest.raises(StaleVersion):  # a different note with that If-Match is a real conflict
+        services.record_event(pid, "note_added", {**note, "text": "y"}, user="ala", expected_version=1)
+
+
+def test_a_real_race_is_still_a_race(services: Services) -> None:
+    """Another user's event in the slot is not mistaken for this write: with If-Match, 409 as before."""
+    pid = register(services)
+    services.record_event(pid, "note_added", {"occurred_on": date(2020, 1, 1), "text": "jej"}, user="ewa")
+    with pytest.raises(StaleVersion):
+        services.record_event(
+            pid, "note_added", {"occurred_on": date(2020, 1, 1), "text": "moja"}, user="ala", expected_version=1
+        )
+
+
+def test_a_registration_whose_answer_was_lost_is_answered_with_its_partnership(services: Services) -> None:
+    fields = {"partner_name": "Gmina Kobuleti", "partner_country": "GE", "partner_kind": "municipality"}
+    with answers_lost(services):
+        recorded = services.register_partnership({**fields, "local_party": "Powiat"}, user="ala")
+    assert [p["id"] for p in queries.list_partnerships(services.db, services.clock())["items"]] == [
+        str(recorded.partnership_id)
+    ]
+
+
+def test_through_the_api_a_registration_retried_with_its_key_finds_itself(
+    client: FlaskClient, services: Services, headers: dict[str, dict[str, str]]
+) -> None:
+    """The first attempt commits and its answer is lost (the client sees a failure); the client retries with
+    the same Idempotency-Key: 201 with the partnership its first attempt made, and there is one."""
+    body = {"partner_name": "Gmina Kobuleti", "partner_country": "GE", "partner_kind": "municipality"}
+    sent = {**headers["officer"], "Idempotency-Key": "kobuleti-1"}
+    with answers_lost(services):
+        first = client.post("/api/v1/partnerships", json=body, headers=sent)
+    assert first.status_code == 201  # recognised as its own write even inside the first request
+    with services.db.transaction(write=True) as tx:  # as if the first answer had never been kept (it died)
+        tx.execute(f"DELETE FROM {services.replies.table}")
+    retried = client.post("/api/v1/partnerships", json=body, headers=sent)
+    assert retried.status_code == 201 and retried.json["id"] == first.json["id"]
+    assert queries.list_partnerships(services.db, services.clock())["total"] == 1
