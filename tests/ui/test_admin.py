@@ -251,6 +251,10 @@ def test_a_change_that_ends_sessions_is_asked_for_first(
     html = asked.get_data(as_text=True)
     assert asked.status_code == 200 and title in html and "Nic jeszcze nie zostało zmienione." in html
     assert 'href="/admin/users#user-ala"' in html and ">Anuluj<" in html  # Cancel: back to ala's row
+    # the user it is about (an officer with one session and a token), not the admin who asks
+    details = html.split('class="details summary-list"', 1)[1].split("</dl>", 1)[0]
+    assert "<dd>Referent ds. współpracy zagranicznej</dd>" in details and "Administrator" not in details
+    assert "<dd>1</dd>" in details and "<dd>ważny</dd>" in details
     assert "<script" not in html
     assert access_entries(services) == before
     assert services.users.get("ala").disabled is False and ala.get("/").status_code == 200

@@ -186,7 +186,7 @@ def _confirmed(name: str, change: str) -> Any:
     return render_template(
         "admin/confirm.html",
         subject=name,
-        user=user,
+        target=user,  # not "user": base.html names the signed-in user so
         title=str(title) % {"name": name},
         effect=effect,
         button=str(button) % {"name": name},
@@ -200,7 +200,7 @@ def _change(name: str, change: Any, message: str) -> Any:
     except UserError as e:
         return render_users(error=e, subject=name)
     flash(message, "success")
-    return redirect(url_for("admin.users", _anchor=f"user-{name}"))
+    return redirect(url_for("admin.users"))  # at the top, where the confirmation is shown (the row says it too)
 
 
 @bp.post("/users/<name>/disable")
