@@ -106,8 +106,13 @@ class Tracker(Application):
         return partnership, partnership.collect_events()[-1]
 
     def flag_inactivity(self, partnership_id: UUID, *, today: date, days: int) -> Recorded | None:
-        """Flag the partnership's current spell of inactivity and overdue plans, each once."""
-        recorded = self._update(partnership_id, None, lambda p: p.flag_inactivity(today=today, days=days))
+        """Flag the partnership's current spell of inactivity and overdue plans, each once.
+
+        Two scans racing write the same flag: the one that loses re-reads and finds it flagged (nothing to
+        report), rather than taking the other scan's flag for its own (see :meth:`_written_already`)."""
+        recorded = self._update(
+            partnership_id, None, lambda p: p.flag_inactivity(today=today, days=days), own_writes=False
+        )
         return recorded if recorded.result else None
 
     def acknowledge_reminder(
@@ -172,7 +177,12 @@ class Tracker(Application):
         return None
 
     def _update(
-        self, partnership_id: UUID, expected_version: int | None, command: Callable[[Partnership], T]
+        self,
+        partnership_id: UUID,
+        expected_version: int | None,
+        command: Callable[[Partnership], T],
+        *,
+        own_writes: bool = True,
     ) -> Recorded:
         for attempt in range(MAX_ATTEMPTS):
             try:
@@ -193,7 +203,7 @@ class Tracker(Application):
             try:
                 recordings = self.save(partnership)
             except RecordConflictError:
-                if self._written_already(pending):
+                if own_writes and self._written_already(pending):
                     # Not a race: this very write was committed and its answer lost (the library retried the
                     # insert, which then met the rows it had written). Answer with it; never write it twice.
                     return Recorded(partnership.id, partnership.version, 0, result)

@@ -6,8 +6,9 @@ the ``.mo`` files are missing or older than the ``.po`` files, so a fresh checko
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -57,3 +58,19 @@ def bar(services: Services) -> str:
     record(services, pid, "school_joined", date(2011, 9, 2), school_name="Gimnazija Niko Rolović", side="partner")
     record(services, pid, "cooperation_suspended", date(2019, 6, 1), reason="Brak odpowiedzi partnera")
     return pid
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Debian's chromium driven by Playwright, one for the whole run: Playwright's sync API runs one event
+    loop per thread, so modules opening their own while another is open would fail."""
+    from playwright.sync_api import sync_playwright
+
+    from .browser import LAUNCH_ARGS, have_chromium
+
+    if not have_chromium():
+        pytest.skip("needs Debian's chromium at /usr/bin/chromium")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=LAUNCH_ARGS, headless=True)
+        yield b
+        b.close()

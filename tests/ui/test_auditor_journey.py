@@ -17,7 +17,7 @@ from application.seed import load_seed
 from application.services import Services
 from projections import queries
 
-from .browser import LAUNCH_ARGS, axe_source, axe_violations, describe, have_chromium, served
+from .browser import axe_source, axe_violations, describe, have_chromium, served
 from .helpers import PASSWORD
 
 pytestmark = [
@@ -26,16 +26,6 @@ pytestmark = [
 ]
 
 ROME = "XIII dzielnica Rzymu (Municipio XIII Aurelio) i Ladispoli"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=LAUNCH_ARGS, headless=True)
-        yield b
-        b.close()
 
 
 @pytest.fixture

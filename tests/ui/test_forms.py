@@ -216,7 +216,7 @@ def test_the_domains_refusals_are_shown_too(
 
 def test_in_english_the_errors_are_english(signed_in: Callable[..., FlaskClient], bar: str) -> None:
     officer = signed_in("officer", lang="en")
-    response = post_form(officer, f"/partnerships/{bar}/record/note_added", {"occurred_on": "1.1.2020"})
+    response = post_form(officer, f"/partnerships/{bar}/record/note_added", {"occurred_on": "1 Jan 2020"})
     html = response.get_data(as_text=True)
     assert "Give a day (YYYY-MM-DD), a month (YYYY-MM) or a year (YYYY)." in html and "Required." in html
 

@@ -33,7 +33,7 @@ from application.report import render_report
 from application.services import Services
 from web.ui.partnerships import FORM_TYPES
 
-from .browser import LAUNCH_ARGS, REPO, axe_source, axe_violations, have_chromium
+from .browser import REPO, axe_source, axe_violations, have_chromium
 from .browser import describe as axe_describe
 from .helpers import PASSWORD, USERS, csrf_token, login, record, register
 from .test_forms import TYPED
@@ -329,11 +329,9 @@ ONE_PER_KIND = re.compile(r"[0-9a-f]{8}-[0-9a-f-]{27}|\d+")
 @pytest.mark.e2e
 @pytest.mark.timeout(900)  # the crawl, then axe-core on each kind of page: minutes on a loaded machine
 @pytest.mark.skipif(not have_chromium(), reason="needs Debian's chromium at /usr/bin/chromium")
-def test_every_kind_of_page_and_state_is_accessible(pages: Pages) -> None:
+def test_every_kind_of_page_and_state_is_accessible(pages: Pages, browser: Any) -> None:
     """axe-core (WCAG 2.1 A and AA, best practices) finds nothing on one page of each kind the crawl met (its
     address's shape and its state: refused forms, reviews, results, errors), the site's stylesheet applied."""
-    from playwright.sync_api import sync_playwright
-
     kinds: dict[str, str] = {}
     for name, what in pages.what.items():
         if name.startswith("report-"):
@@ -344,28 +342,27 @@ def test_every_kind_of_page_and_state_is_accessible(pages: Pages) -> None:
     site = "http://tracker.test"
     static = REPO / "web" / "static"
     failures: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=LAUNCH_ARGS, headless=True)
-        try:
-            page = browser.new_context(locale="pl-PL").new_page()
+    context = browser.new_context(locale="pl-PL")
+    try:
+        page = context.new_page()
 
-            def answer(route: Any) -> None:
-                path = urlsplit(route.request.url).path
-                if path.startswith("/static/") and (static / path.removeprefix("/static/")).is_file():
-                    route.fulfill(path=str(static / path.removeprefix("/static/")))
-                elif path.startswith("/page/"):
-                    route.fulfill(path=str(pages.folder / path.removeprefix("/page/")), content_type="text/html")
-                else:
-                    route.fulfill(status=204)
+        def answer(route: Any) -> None:
+            path = urlsplit(route.request.url).path
+            if path.startswith("/static/") and (static / path.removeprefix("/static/")).is_file():
+                route.fulfill(path=str(static / path.removeprefix("/static/")))
+            elif path.startswith("/page/"):
+                route.fulfill(path=str(pages.folder / path.removeprefix("/page/")), content_type="text/html")
+            else:
+                route.fulfill(status=204)
 
-            page.route(f"{site}/**", answer)
-            source = axe_source()
-            print(f"axe-core on {len(kinds)} kinds of page")
-            for name in kinds.values():
-                page.goto(f"{site}/page/{name}")
-                violations = axe_violations(page, source)
-                if violations:
-                    failures.append(f"{pages.what[name]}:\n{axe_describe(violations)}")
-        finally:
-            browser.close()
+        page.route(f"{site}/**", answer)
+        source = axe_source()
+        print(f"axe-core on {len(kinds)} kinds of page")
+        for name in kinds.values():
+            page.goto(f"{site}/page/{name}")
+            violations = axe_violations(page, source)
+            if violations:
+                failures.append(f"{pages.what[name]}:\n{axe_describe(violations)}")
+    finally:
+        context.close()
     assert not failures, f"axe-core on {len(kinds)} kinds of page:\n" + "\n".join(failures)

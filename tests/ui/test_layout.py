@@ -15,7 +15,7 @@ from flask import Flask
 from application import jobs
 from application.services import Services
 
-from .browser import LAUNCH_ARGS, axe_source, axe_violations, describe, have_chromium, served
+from .browser import axe_source, axe_violations, describe, have_chromium, served
 from .helpers import PASSWORD, record, register
 
 pytestmark = [
@@ -25,16 +25,6 @@ pytestmark = [
 
 PHONE = {"width": 375, "height": 812}
 WIDE = {"width": 1920, "height": 1080}
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=LAUNCH_ARGS, headless=True)
-        yield b
-        b.close()
 
 
 @pytest.fixture

@@ -17,23 +17,13 @@ from pypdf import PdfReader
 from application.seed import load_seed
 from application.services import Services
 
-from .browser import LAUNCH_ARGS, axe_source, axe_violations, describe, have_chromium, served
+from .browser import axe_source, axe_violations, describe, have_chromium, served
 from .helpers import PASSWORD, log_position, record
 
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.skipif(not have_chromium(), reason="needs Debian's chromium at /usr/bin/chromium"),
 ]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=LAUNCH_ARGS, headless=True)
-        yield b
-        b.close()
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ import pytest
 from backend import POSTGRES
 from integration.helpers import Server, cli_env, database_of, open_services
 
-from .browser import LAUNCH_ARGS, axe_source, axe_violations, describe, have_chromium
+from .browser import axe_source, axe_violations, describe, have_chromium
 from .helpers import PASSWORD
 
 pytestmark = [
@@ -42,16 +42,6 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield server
     finally:
         server.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=LAUNCH_ARGS, headless=True)
-        yield b
-        b.close()
 
 
 class Person:
