@@ -5,6 +5,7 @@ PostgreSQL (``TEST_BACKEND``)."""
 from __future__ import annotations
 
 import http.client
+import os
 import threading
 import time
 from pathlib import Path
@@ -146,14 +147,17 @@ def test_acknowledged_writes_survive_sigkill_of_the_server(tmp_path: Path, env: 
 
 def test_store_commits_durably(tmp_path: Path) -> None:
     """A commit is on disk before the 201: SQLite runs in WAL mode with synchronous=FULL; on PostgreSQL the
-    tracker's sessions keep fsync and synchronous_commit on (nothing turns durability off)."""
+    tracker's sessions keep synchronous_commit on (nothing in the tracker turns durability off), and the
+    server syncs to disk (fsync), unless it is the suite's throwaway cluster started without it on purpose
+    (``PGCI_FAST=1``, .ci/pg-start.sh: a crash of PostgreSQL or of the app still loses nothing there)."""
     services = open_services(database_of(tmp_path))
     try:
         for datastore in (services.tracker.recorder.datastore, services.db.datastore):
             with datastore.transaction(commit=False) as cursor:
                 if services.config.is_postgres:
                     cursor.execute("SHOW fsync")
-                    assert next(iter(cursor.fetchone().values())) == "on"
+                    fsync = next(iter(cursor.fetchone().values()))
+                    assert fsync == "on" or os.environ.get("PGCI_FAST") == "1", fsync
                     cursor.execute("SHOW synchronous_commit")
                     assert next(iter(cursor.fetchone().values())) != "off"
                     continue
