@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from application.config import Config, ConfigError
 from application.replies import Replies
@@ -64,16 +64,25 @@ class Services:
         """The register's own local government: ``TRACKER_ORGANISATION``, else the one the demo data named."""
         return self.config.organisation or self.users.get_setting("organisation")
 
+    def _with_local_party(self, fields: Mapping[str, Any]) -> Mapping[str, Any]:
+        """``local_party`` defaults to the register's organisation (and is required when none is configured)."""
+        if fields.get("local_party"):
+            return fields
+        organisation = self.organisation()
+        if not organisation:
+            raise InvalidField("local_party", "local_party_required")
+        return {**fields, "local_party": organisation}
+
+    def preview_registration(self, fields: Mapping[str, Any], *, user: str) -> Partnership:
+        """What registering would record (the same checks, the same refusals), without recording it."""
+        return Partnership.register(uuid4(), recorded_by=user, today=self.today(), **self._with_local_party(fields))
+
     def register_partnership(
         self, fields: Mapping[str, Any], *, user: str, partnership_id: UUID | None = None
     ) -> Recorded:
         """Register a partnership as ``user``, dated by the office's today; ``local_party`` defaults to the
         register's organisation (and is required when none is configured)."""
-        if not fields.get("local_party"):
-            organisation = self.organisation()
-            if not organisation:
-                raise InvalidField("local_party", "local_party_required")
-            fields = {**fields, "local_party": organisation}
+        fields = self._with_local_party(fields)
         return self.execute(
             lambda t: t.register_partnership(
                 fields, recorded_by=user, today=self.today(), partnership_id=partnership_id

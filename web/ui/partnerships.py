@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import datetime
 from functools import wraps
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from flask import Blueprint, current_app, flash, get_flashed_messages, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -24,7 +24,6 @@ from domain.dates import BusinessDate
 from domain.errors import DomainError, InvalidField, NotAllowedInStatus, NotPermitted, PartnershipNotFound
 from domain.event_types import RECORDABLE, RETRACTED_TYPE
 from domain.event_types import event_type as type_row
-from domain.partnership import Partnership
 from domain.values import AREAS, STATUSES
 from projections import queries
 from projections.documents import preview_document
@@ -221,12 +220,7 @@ def _registration_review(form: Form, fields: dict[str, Any]) -> Any:
     refuses it (the form then holds why). Nothing is appended."""
     s = services()
     try:
-        local_party = fields.get("local_party") or s.organisation()
-        if not local_party:
-            raise InvalidField("local_party", "local_party_required")
-        new = Partnership.register(
-            uuid4(), recorded_by=current_user().name, today=s.today(), **{**fields, "local_party": local_party}
-        )
+        new = s.preview_registration(fields, user=current_user().name)
     except DomainError as e:
         form.refuse(e)
         return None
