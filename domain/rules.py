@@ -180,13 +180,13 @@ _REMEMBERED = {
 }
 
 
-def apply_fact(state: State, fact: Fact) -> State:
-    """The state after one fact; a fact not allowed in the state it meets changes nothing."""
+def step(state: State, fact: Fact) -> tuple[State, Effect]:
+    """The state after one fact, and what the fact did to the status; ``effects`` and ``applied`` are left as
+    they are (the fold keeps them, so that a long history is folded in linear time)."""
     effect = transition(fact.type, state.status, fact.data)
-    changes: dict[str, Any] = {"effects": {**state.effects, fact.version: effect}}
     if effect.none == NOT_ALLOWED:
-        return replace(state, **changes)
-    changes["applied"] = (*state.applied, fact.version)
+        return state, effect
+    changes: dict[str, Any] = {}
     if effect.none is None:
         changes["status"] = effect.status_after
         changes["status_since"] = fact.when
@@ -199,7 +199,14 @@ def apply_fact(state: State, fact: Fact) -> State:
         changes["references"] = _merge(state.references, refs)
     if fact.type in ACTIVITY_TYPES and fact.occurred_on is not None:
         changes["last_activity_on"] = _later(state.last_activity_on, fact.occurred_on)
-    return replace(state, **changes)
+    return (replace(state, **changes) if changes else state), effect
+
+
+def apply_fact(state: State, fact: Fact) -> State:
+    """The state after one fact; a fact not allowed in the state it meets changes nothing."""
+    after, effect = step(state, fact)
+    applied = state.applied if effect.none == NOT_ALLOWED else (*state.applied, fact.version)
+    return replace(after, effects={**state.effects, fact.version: effect}, applied=applied)
 
 
 # --- the fold ---------------------------------------------------------------------------
@@ -252,9 +259,14 @@ def fold(facts: Sequence[Fact], *, exists: BusinessDate | None = None) -> State:
     after the day asked about.
     """
     state = initial_state(registration(facts), exists or exists_from(facts))
+    effects: dict[int, Effect] = {}
+    applied = list(state.applied)
     for fact in business_order(facts):
-        state = apply_fact(state, fact)
-    return state
+        state, effect = step(state, fact)
+        effects[fact.version] = effect
+        if effect.none != NOT_ALLOWED:
+            applied.append(fact.version)
+    return replace(state, effects=effects, applied=tuple(applied))
 
 
 def exists_from(facts: Sequence[Fact]) -> BusinessDate:
@@ -314,25 +326,86 @@ def approximate_on(facts: Sequence[Fact], day: date) -> bool:
 # --- effects, and entries a back-dated one made ineffective --------------------------------------
 
 
+@dataclass(frozen=True)
+class History:
+    """A partnership's history replayed in recording order: the state now, what each entry does now, and the
+    entries a later-recorded one made ineffective."""
+
+    #: the status now
+    status: str
+    #: version -> what the entry does to the status now (see :func:`effects`)
+    effects: Mapping[int, Effect]
+    #: version -> the later-recorded entry that took its effect away (see :func:`made_ineffective`)
+    made_ineffective: Mapping[int, int]
+
+
+def history(facts: Sequence[Fact]) -> History:
+    """:func:`effects` and :func:`made_ineffective` in one pass over the facts in recording order.
+
+    Each prefix of the recording order is folded incrementally: an entry that falls after everything already
+    in business order (the common case: things are recorded as they happen) is one :func:`step`; only an
+    entry recorded out of order (back-dated) or a retraction refolds the prefix. So a history recorded in
+    order costs linear time, and each back-dated entry one more fold. An entry's effect can only change at
+    such a refold, which is where the entries it made ineffective are found.
+    """
+    by_version = sorted(facts, key=lambda f: f.version)
+    reg = registration(by_version)
+    state = initial_state(reg, exists_from(by_version))
+    now: dict[int, Effect] = {}  # the effects of the prefix's fold
+    then: dict[int, Effect] = {}  # each entry's effect right after it was recorded
+    lost_by: dict[int, int] = {}  # the first later entry at which an entry had lost that effect
+    retraction_effects: dict[int, Effect] = {}
+    last: tuple[date, int] | None = None  # the business-order key of the prefix's last fact
+    prefix: list[Fact] = []
+    for g in by_version:
+        prefix.append(g)
+        if g.type == REGISTERED:
+            continue
+        if g.type != RETRACTED and (last is None or sort_key(g) > last):
+            state, now[g.version] = step(state, g)
+            last = sort_key(g)
+        else:
+            before = state.status
+            folded = fold(prefix)
+            state, now = replace(folded, effects={}, applied=()), dict(folded.effects)
+            order = business_order(prefix)
+            last = sort_key(order[-1]) if order else None
+            if g.type == RETRACTED:
+                after = state.status
+                retraction_effects[g.version] = (
+                    Effect(before, after) if before != after else Effect(before, after, "keeps_status")
+                )
+            for version, effect in then.items():
+                if version not in lost_by:
+                    current = now.get(version)
+                    if current is None or _lost(effect, current):
+                        lost_by[version] = g.version
+        if g.version in now:
+            then[g.version] = now[g.version]
+    out = dict(now)
+    gone = retracted_versions(by_version)
+    for f in by_version:
+        if f.version in gone:
+            out[f.version] = Effect(state.status, state.status, "retracted")
+        elif f.type == RETRACTED:
+            out[f.version] = retraction_effects[f.version]
+        elif f.type == REGISTERED:
+            out[f.version] = Effect(PROPOSED, PROPOSED, "keeps_status")
+    ineffective = {
+        v: lost_by[v]
+        for v, effect in now.items()
+        if effect.none is not None and v in lost_by and _lost(then[v], effect)
+    }
+    return History(state.status, out, ineffective)
+
+
 def effects(facts: Sequence[Fact]) -> dict[int, Effect]:
     """What each event did to the status, as the fold of the whole history applies it now.
 
     A retracted entry keeps nothing (``none: retracted``); a retraction's effect is the status
     before it and after it (the fold of what was recorded before it, with and without it).
     """
-    state = fold(facts)
-    out = dict(state.effects)
-    gone = retracted_versions(facts)
-    for f in facts:
-        if f.version in gone:
-            out[f.version] = Effect(state.status, state.status, "retracted")
-        elif f.type == RETRACTED:
-            before = fold([g for g in facts if g.version < f.version]).status
-            after = fold([g for g in facts if g.version <= f.version]).status
-            out[f.version] = Effect(before, after) if before != after else Effect(before, after, "keeps_status")
-        elif f.type == REGISTERED:
-            out[f.version] = Effect(PROPOSED, PROPOSED, "keeps_status")
-    return out
+    return dict(history(facts).effects)
 
 
 def _lost(then: Effect, now: Effect) -> bool:
@@ -343,28 +416,11 @@ def _lost(then: Effect, now: Effect) -> bool:
 def made_ineffective(facts: Sequence[Fact]) -> dict[int, int]:
     """Entries that took effect when recorded but no longer do, each with the later-recorded entry that did it.
 
-    An entry is judged by the fold of what was known right after it was recorded. Only an entry recorded
-    later and dated no later than it (a back-dated one), or a later retraction, can change the state it
-    meets, so only those are tried, in the order they were recorded.
+    An entry is judged by the fold of what was known right after it was recorded; the culprit is the first
+    entry recorded after it whose recording left it without that effect (only an entry dated no later than it,
+    a back-dated one, or a retraction can). See :func:`history`.
     """
-    now = fold(facts).effects
-    by_version = sorted(facts, key=lambda f: f.version)
-    out: dict[int, int] = {}
-    for f in by_version:
-        if f.version not in now or now[f.version].none is None:
-            continue
-        then = fold([g for g in by_version if g.version <= f.version]).effects.get(f.version)
-        if then is None or not _lost(then, now[f.version]):
-            continue
-        key = sort_key(f)
-        for g in by_version:
-            if g.version <= f.version or not (g.type == RETRACTED or sort_key(g)[0] <= key[0]):
-                continue
-            effect = fold([h for h in by_version if h.version <= g.version]).effects.get(f.version)
-            if effect is None or _lost(then, effect):
-                out[f.version] = g.version
-                break
-    return out
+    return dict(history(facts).made_ineffective)
 
 
 def effect_of_recording(facts: Sequence[Fact], version: int) -> tuple[Effect, list[int]]:
