@@ -245,8 +245,10 @@ def send_digest(services: Services, mailer: Mailer | None = None, *, lang: str =
     proves = _("will prove later that the entries up to this position have not been changed.")
     body = _signed([_("Hello,"), line, f"{keep}\n  tracker audit verify --digest {digest}\n{proves}"], lang)
     subject = fill(_("Register digest: position {position}"), {"position": head["position"]})
+    # stable, and never a reminder's: the same day's digest of the same head is the same message
+    stable = message_id(f"digest.{today}.{head['position']}", services.config.mail_from)
     try:
-        mailer.send(Mail(to=to, subject=subject, body=body))
+        mailer.send(Mail(to=to, subject=subject, body=body, message_id=stable))
     except MailError as e:
         report.failed = str(e)
         return report

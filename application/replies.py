@@ -3,9 +3,13 @@ repeat of the same request (a client retrying after a lost reply, a double click
 gets the same answer; the same key with a different request is refused.
 
 A key is *claimed* before the request runs (a row without an answer), then *kept* with the answer, or
-*released* when the request failed on the server's side (5xx) or was refused before it was judged (401,
-429, 503), so that a retry runs it again. While a claim is open, a repeat is told to retry shortly. A
-claim left open by a process that died (older than :data:`STALE_AFTER`) is taken over by the next repeat.
+*released* when the request was refused before it was judged (401, 429), so that a retry runs it again. A
+request that failed on the server's side (5xx) may have written before it failed (the store went away
+around its COMMIT): its claim is *abandoned*, not released, and the next repeat *resumes* it at once,
+told since when the first attempt ran, so that it can find that attempt's write instead of writing again
+(:meth:`Replies.resume`). While a claim is open, a repeat is told to retry shortly. A claim left open by a
+process that died, or that could not be abandoned because the store was down (older than
+:data:`STALE_AFTER`), is resumed by the next repeat the same way.
 
 Kept at least :data:`KEPT_FOR` (the contract's 24 hours); older rows are removed as new keys arrive.
 The table lives beside the users (kept apart from the log).
@@ -29,6 +33,9 @@ KEPT_FOR = timedelta(hours=48)
 STALE_AFTER = timedelta(seconds=60)
 #: The longest key taken (printable ASCII).
 MAX_KEY = 255
+#: The ``body`` of a claim without an answer whose request failed, its outcome unknown (:meth:`Replies.abandon`),
+#: and of one resumed (running again); each followed by when the first attempt began.
+ABANDONED, RESUMED = "abandoned since ", "resumed since "
 
 DDL = (
     """CREATE TABLE IF NOT EXISTS {table} (
@@ -91,6 +98,13 @@ class Replies:
         """The kept answer of this request, or None after claiming the key for it (run it, then :meth:`keep`
         or :meth:`release`). :class:`KeyReused` for another request's key, :class:`StillRunning` while the
         first is running."""
+        return self.resume(user, key, print_, now=now)[0]
+
+    def resume(
+        self, user: str, key: str, print_: str, *, now: datetime | None = None
+    ) -> tuple[Reply | None, datetime | None]:
+        """As :meth:`claim`, and when the key was claimed before by an attempt that ended without an answer
+        (abandoned, or left by a process that died), the moment that attempt began: it may have written."""
         now = now or datetime.now(UTC)
         with self.db.transaction(write=True) as tx:
             tx.lock(lock_key(f"reply:{user}:{key}"))
@@ -105,18 +119,20 @@ class Replies:
                     f"INSERT INTO {self.table} (user_name, idem_key, fingerprint, created_at) VALUES (?, ?, ?, ?)",
                     (user, key, print_, now.isoformat()),
                 )
-                return None
+                return None, None
             if row["fingerprint"] != print_:
                 raise KeyReused(key)
             if row["status"] is not None:
-                return Reply(int(row["status"]), row["body"] or "", json.loads(row["headers"] or "{}"))
-            if datetime.fromisoformat(row["created_at"]) > now - STALE_AFTER:
+                return Reply(int(row["status"]), row["body"] or "", json.loads(row["headers"] or "{}")), None
+            abandoned = (row["body"] or "").startswith(ABANDONED)
+            if not abandoned and datetime.fromisoformat(row["created_at"]) > now - STALE_AFTER:
                 raise StillRunning(key)
-            tx.execute(  # left open by a process that died: this repeat runs it
-                f"UPDATE {self.table} SET created_at = ? WHERE user_name = ? AND idem_key = ?",
-                (now.isoformat(), user, key),
+            began = _first_attempt(row)
+            tx.execute(  # abandoned, or left open by a process that died: this repeat runs it
+                f"UPDATE {self.table} SET body = ?, created_at = ? WHERE user_name = ? AND idem_key = ?",
+                (RESUMED + began.isoformat(), now.isoformat(), user, key),
             )
-            return None
+            return None, began
 
     def keep(self, user: str, key: str, reply: Reply) -> None:
         with self.db.transaction(write=True) as tx:
@@ -125,6 +141,20 @@ class Replies:
                 (reply.status, reply.body, json.dumps(reply.headers, sort_keys=True), user, key),
             )
 
+    def abandon(self, user: str, key: str) -> None:
+        """The request failed on the server's side and may have written: the next repeat resumes it at once."""
+        with self.db.transaction(write=True) as tx:
+            tx.lock(lock_key(f"reply:{user}:{key}"))
+            row = tx.execute(
+                f"SELECT body, created_at FROM {self.table} WHERE user_name = ? AND idem_key = ? AND status IS NULL",
+                (user, key),
+            ).fetchone()
+            if row is not None:
+                tx.execute(
+                    f"UPDATE {self.table} SET body = ? WHERE user_name = ? AND idem_key = ?",
+                    (ABANDONED + _first_attempt(row).isoformat(), user, key),
+                )
+
     def release(self, user: str, key: str) -> None:
         with self.db.transaction(write=True) as tx:
             tx.execute(f"DELETE FROM {self.table} WHERE user_name = ? AND idem_key = ? AND status IS NULL", (user, key))
@@ -132,6 +162,15 @@ class Replies:
     def count(self) -> int:
         with self.db.transaction(write=False) as tx:
             return int(tx.scalar(f"SELECT COUNT(*) FROM {self.table}"))
+
+
+def _first_attempt(row: dict[str, Any]) -> datetime:
+    """When the first attempt of an unanswered claim began (a resumed one keeps it after its marker)."""
+    body = row["body"] or ""
+    for marker in (ABANDONED, RESUMED):
+        if body.startswith(marker):
+            return datetime.fromisoformat(body[len(marker) :])
+    return datetime.fromisoformat(row["created_at"])
 
 
 def any_of(headers: Any, names: tuple[str, ...]) -> dict[str, str]:

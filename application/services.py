@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
@@ -119,11 +119,13 @@ class Services:
         user: str,
         role: str | None = None,
         expected_version: int | None = None,
+        since: datetime | None = None,
     ) -> Recorded:
         """Record one event as ``user`` (``expected_version``: refuse when the partnership moved on).
 
         ``role``: the user's role, whose rights (application/rights.py) are checked here, for the API and
         the UI alike; None only for the program's own writers (seed, import, tests), which act as no user.
+        ``since``: a retry of an attempt begun then whose outcome is unknown (see ``Tracker.record_event``).
         """
         self._check_rights(role, partnership_id, event_type, fields)
         return self.execute(
@@ -134,6 +136,7 @@ class Services:
                 recorded_by=user,
                 today=self.today(),
                 expected_version=expected_version,
+                since=since,
             )
         )
 

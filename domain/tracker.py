@@ -27,6 +27,10 @@ T = TypeVar("T")
 MAX_ATTEMPTS = 60
 #: How close in time two attempts at one write are (a retry after a lost answer comes within seconds).
 OWN_WRITE_WINDOW = timedelta(minutes=5)
+#: How far apart two processes' clocks may be when a retry compares an earlier attempt's time with its events'.
+CLOCK_SLACK = timedelta(seconds=5)
+#: How many of a partnership's newest events a resumed write looks through for its earlier attempt.
+RESUME_DEPTH = 100
 
 
 @dataclass(frozen=True)
@@ -79,12 +83,18 @@ class Tracker(Application):
         recorded_by: str,
         today: date,
         expected_version: int | None = None,
+        since: datetime | None = None,
     ) -> Recorded:
-        """Record one event; with ``expected_version`` a stale version is refused, without it a lost race is retried."""
+        """Record one event; with ``expected_version`` a stale version is refused, without it a lost race is retried.
+
+        ``since``: this is a retry of a request whose earlier attempt, begun at that moment, ended without an
+        answer (its outcome unknown: the store went away around its COMMIT). When that attempt's event is in
+        the log (the same event by the same user, recorded since), it is the answer: not written again."""
         return self._update(
             partnership_id,
             expected_version,
             lambda p: p.record(event_type, dict(fields), recorded_by=recorded_by, today=today),
+            since=since,
         )
 
     def preview_event(
@@ -176,6 +186,28 @@ class Tracker(Application):
             return Recorded(partnership_id, pending[-1].originator_version, 0, result)
         return None
 
+    def _written_since(self, partnership_id: UUID, pending: list[Partnership.Event], since: datetime) -> int | None:
+        """The version at which an earlier attempt of this write, begun at ``since``, stored these same events
+        (the same types and content, at whatever version), or None. Only the events recorded since then (less
+        :data:`CLOCK_SLACK`) are looked at, the newest :data:`RESUME_DEPTH` at most."""
+        if not pending:
+            return None
+        stored: list[Partnership.Event] = []
+        for event in self.events.get(partnership_id, desc=True, limit=RESUME_DEPTH):
+            if event.timestamp < since - CLOCK_SLACK:
+                break
+            stored.append(event)
+        stored.reverse()
+        n = len(pending)
+        for start in range(len(stored) - n + 1):
+            window = stored[start : start + n]
+            if all(
+                type(s) is type(p) and _content(s, "originator_version") == _content(p, "originator_version")
+                for s, p in zip(window, pending, strict=True)
+            ):
+                return window[-1].originator_version
+        return None
+
     def _update(
         self,
         partnership_id: UUID,
@@ -183,6 +215,7 @@ class Tracker(Application):
         command: Callable[[Partnership], T],
         *,
         own_writes: bool = True,
+        since: datetime | None = None,
     ) -> Recorded:
         for attempt in range(MAX_ATTEMPTS):
             try:
@@ -200,6 +233,11 @@ class Tracker(Application):
             if not partnership.pending_events:
                 return Recorded(partnership.id, partnership.version, 0, result)
             pending = list(partnership.pending_events)
+            if since is not None and own_writes and attempt == 0:
+                # a retry after an unknown outcome: the earlier attempt's event, when in the log, is the answer
+                version = self._written_since(partnership_id, pending, since)
+                if version is not None:
+                    return Recorded(partnership_id, version, 0, result)
             try:
                 recordings = self.save(partnership)
             except RecordConflictError:
@@ -216,9 +254,11 @@ class Tracker(Application):
         raise RecordConflictError(f"gave up after {MAX_ATTEMPTS} conflicting writes to {partnership_id}")
 
 
-def _content(event: Partnership.Event) -> dict[str, Any]:
-    """An event's content without the moment it was made (two attempts at one write differ only in that)."""
-    return {name: value for name, value in vars(event).items() if name != "timestamp"}
+def _content(event: Partnership.Event, *also_ignored: str) -> dict[str, Any]:
+    """An event's content without the moment it was made (two attempts at one write differ only in that), and
+    without the attributes named in ``also_ignored``."""
+    ignored = {"timestamp", *also_ignored}
+    return {name: value for name, value in vars(event).items() if name not in ignored}
 
 
 def rebuild_event(

@@ -106,6 +106,7 @@ def serve(host: str, port: int, threads: int, workers: int, no_demo: bool, no_jo
 
     from entrypoints.scheduler import jobs_in_serve_allowed, start_in_serve
 
+    _stop_on_signals()
     with opened() as services, ExitStack() as stack:
         if not no_demo and services.tracker.is_empty():
             created = load_demo(services)
@@ -126,6 +127,51 @@ def serve(host: str, port: int, threads: int, workers: int, no_demo: bool, no_jo
             _serve_waitress(services, host, port, threads)
             return
     _serve_gunicorn(host, port, threads, workers)
+
+
+def _stop_on_signals() -> None:
+    """SIGTERM (systemd's stop) and SIGINT (Ctrl+C) end ``serve`` with exit code 0, whatever it is doing.
+
+    They raise SystemExit(0) in the main thread: waitress takes it as its signal to close (it finishes the
+    requests under way), and every ``with`` on the way out runs (the in-process jobs stop, the store closes).
+    gunicorn's master replaces both handlers with its own once it runs (a graceful stop, exit 0).
+    """
+    import signal
+
+    def stop(signum: int, _frame: object) -> None:
+        raise SystemExit(0)
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, stop)
+
+
+#: prctl(2) option: the signal this process gets when the thread that forked it ends (Linux).
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_master(_arbiter: Any, worker: Any) -> None:
+    """gunicorn's ``post_fork`` hook, in the worker just forked: SIGKILL it when its master dies.
+
+    gunicorn's master stops its workers itself on SIGTERM/SIGINT. A master killed outright (SIGKILL, the OOM
+    killer) cannot: its workers went on with their open connections for the graceful timeout (and a worker
+    with a client stalled mid-request lived on after it), keeping the listening socket open meanwhile, so a
+    restart failed with "Connection in use". The kernel's parent-death signal ends them
+    at once (their in-flight requests are cut off: every write is atomic and carries its idempotency key, so
+    a client's retry finds it). SIGKILL, not SIGTERM: a SIGTERM'd worker would finish its open connections,
+    still holding the port. Outside Linux this does nothing.
+    """
+    import ctypes
+    import os
+    import signal
+
+    if not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0) != 0:
+        worker.log.warning("prctl(PR_SET_PDEATHSIG) failed: %s", os.strerror(ctypes.get_errno()))
+        return
+    if os.getppid() != worker.ppid:  # the master died before the request took effect
+        os._exit(1)
 
 
 def _serve_waitress(services: Services, host: str, port: int, threads: int) -> None:
@@ -185,7 +231,10 @@ def _serve_gunicorn(host: str, port: int, threads: int, workers: int) -> None:
                 "limit_request_field_size": 8190,
                 "timeout": 30,
                 "keepalive": 5,
+                "post_fork": die_with_master,  # workers never outlive a killed master (nor hold its port)
             }
+            if "control_socket_disable" in self.cfg.settings:  # gunicorn >= 25.1: one fixed socket per user
+                settings["control_socket_disable"] = True  # would be shared (and unlinked) by every server
             for key, value in settings.items():
                 self.cfg.set(key, value)
 

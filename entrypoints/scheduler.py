@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import logging
 import signal
+import threading
 from collections.abc import Callable
 from contextlib import ExitStack
+from datetime import datetime
 from typing import Any
 
 from apscheduler.events import EVENT_SCHEDULER_STARTED
@@ -78,7 +80,13 @@ def _add_jobs(scheduler: Any, config: Config) -> Any:
     scheduler.add_job(
         run_inactivity_scan, CronTrigger(hour=7, minute=0, timezone=config.tz), args=[config], id="inactivity_scan"
     )
-    scheduler.add_job(run_outbox, IntervalTrigger(minutes=1, timezone=config.tz), args=[config], id="mail_outbox")
+    scheduler.add_job(  # first at start: mail held back while no scheduler ran (or after a crash) goes out at once
+        run_outbox,
+        IntervalTrigger(minutes=1, timezone=config.tz),
+        args=[config],
+        id="mail_outbox",
+        next_run_time=datetime.now(config.tz),
+    )
     scheduler.add_job(run_digest, CronTrigger(hour=7, minute=5, timezone=config.tz), args=[config], id="digest")
     return scheduler
 
@@ -125,21 +133,31 @@ def run(config: Config, echo: Callable[[str], None] = print, warn: Callable[[str
             (warn or echo)("another tracker scheduler is already running; exiting")
             return 1
         scheduler = make_scheduler(config)
-        stopping = False
+        # The signal handler only sets this event; a thread of its own shuts the scheduler down. Shutting
+        # down inside the handler deadlocked when the signal came while the main thread was handing a job to
+        # the executor (both take the executor's lock, which is not reentrant).
+        stopping = threading.Event()
+        shutting = threading.Lock()
+
+        def shut_down() -> None:
+            with shutting:  # from the stopper thread or the start listener, whichever sees the signal
+                if scheduler.state != STATE_STOPPED:
+                    scheduler.shutdown(wait=False)
+
+        def stopper() -> None:
+            stopping.wait()
+            shut_down()  # a signal before the scheduler is up: the start listener shuts it down
 
         def stop(*_: object) -> None:
-            # A signal may come before the scheduler is up (shutdown() would raise): remember it.
-            nonlocal stopping
-            stopping = True
-            if scheduler.state != STATE_STOPPED:
-                scheduler.shutdown(wait=False)
+            stopping.set()
 
         def started(_event: object) -> None:
             echo(f"scheduler running ({', '.join(j.id for j in scheduler.get_jobs())}); SIGTERM stops it")
-            if stopping and scheduler.state != STATE_STOPPED:
-                scheduler.shutdown(wait=False)
+            if stopping.is_set():
+                shut_down()
 
         scheduler.add_listener(started, EVENT_SCHEDULER_STARTED)
+        threading.Thread(target=stopper, name="scheduler-stopper", daemon=True).start()
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, stop)
         scheduler.start()

@@ -265,11 +265,15 @@ class PostgresGuardedDatastore(PostgresDatastore):
         self.pool.check()
 
     def _unreachable(self, outage: Outage, error: BaseException) -> bool:
-        """Whether ``outage`` shows the server unreachable: a lost connection does; a pool that gave no
-        connection in time may only be busy or still reconnecting, so the server is probed directly."""
+        """Whether ``outage`` shows the server unreachable: a server that said it is shutting down does. A
+        pool that gave no connection in time may only be busy or still reconnecting, and one connection lost
+        (closed under a statement, no word from the server) may be that connection's fault alone (a proxy, a
+        network blip, a killed backend): the server is then probed directly. Tripping on a lost connection of
+        a server that is up would also stop the library's retry of an insert whose COMMIT answer was lost,
+        the retry that finds the write committed (domain/tracker.py) and lets the client be told the truth."""
         if not outage.unreachable:
             return False
-        if not any(type(e).__name__ == "PoolTimeout" for e in (error, error.__cause__)):
+        if _server_going_away(error):
             return True
         try:
             self.probe()
@@ -288,6 +292,18 @@ class PostgresGuardedDatastore(PostgresDatastore):
             if outage is not None and not isinstance(error, StoreUnavailable) and self._unreachable(outage, error):
                 self.breaker.trip(outage.reason)
             raise
+
+
+def _server_going_away(error: BaseException) -> bool:
+    """Whether the server itself said it is shutting down or cannot take connections (SQLSTATE 57P01-57P03)."""
+    current: BaseException | None = error
+    for _ in range(5):  # the library's error, raised from the driver's
+        if current is None:
+            return False
+        if getattr(current, "sqlstate", None) in ("57P01", "57P02", "57P03"):
+            return True
+        current = current.__cause__
+    return False
 
 
 class PostgresGuardedFactory(PostgresFactory):

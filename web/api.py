@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from datetime import datetime
 from functools import wraps
 from typing import Any
-from uuid import UUID, uuid5
+from uuid import UUID, uuid4, uuid5
 
-from flask import Blueprint, Response, current_app, jsonify, request, session, url_for
+from flask import Blueprint, Response, current_app, g, jsonify, request, session, url_for
 
 from application.replies import KeyReused, Reply, StillRunning, any_of, fingerprint, valid_key
 from application.rights import check_may_record_type
@@ -22,11 +23,12 @@ from infrastructure.outage import RETRY_AFTER_S, store_outage
 from projections import queries
 from projections.documents import preview_document
 from web.auth import AUDITORS, EVERYONE, MANAGERS, SESSION_KEY, WRITERS, current_user, requires
-from web.errors import STORE_ERRORS, ApiError, invalid_query
+from web.errors import STORE_ERRORS, ApiError, invalid_query, unavailable_response
 from web.messages import field_message, request_message
 from web.schemas import EVENT_SCHEMAS, AcknowledgeReminderSchema, RegisterPartnershipSchema
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+logger = logging.getLogger("tracker.api")
 
 
 def services() -> Services:
@@ -205,10 +207,18 @@ REGISTRATION_IDS = UUID("6f1c3a52-8d0e-4c7b-9a51-2f4e8b7d0c13")
 REPLAYED_HEADERS = ("Location", "ETag", "Content-Type")
 
 
+def resumed_since() -> datetime | None:
+    """When this request's key was first tried, when this is a repeat of an attempt that ended without an
+    answer (a 5xx, or its process died) and may have written before it failed; None otherwise."""
+    return g.get("resumed_since")
+
+
 def idempotent(view: Callable[..., Any]) -> Callable[..., Response]:
     """Honour ``Idempotency-Key`` (the contract): a repeat of the same request by the same user gets the
     first answer and records nothing; the same key with another request is 422; while the first is still
-    running, 409 with ``Retry-After``. Answers of 5xx, 401, 429 and 503 are not kept (the retry runs again).
+    running, 409 with ``Retry-After``. Answers of 5xx, 401 and 429 are not kept. After a 5xx the claim is
+    abandoned rather than released: the repeat runs again at once, told (:func:`resumed_since`) that the
+    failed attempt may have written, so that it answers with that write instead of making a second.
     Goes under :func:`requires`, so the user is known."""
 
     @wraps(view)
@@ -228,7 +238,7 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Response]:
             request.headers.get("If-Match", ""),
         )
         try:
-            kept = replies.claim(user, key, print_)
+            kept, g.resumed_since = replies.resume(user, key, print_)
         except KeyReused:
             raise ApiError(
                 422, "idempotency_key_reused", {"Idempotency-Key": [request_message("idempotency_key_reused")]}
@@ -247,7 +257,14 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Response]:
         except BaseException:
             replies.release(user, key)
             raise
-        if response.status_code >= 500 or response.status_code in (401, 429):
+        if response.status_code >= 500:
+            try:  # it may have written before it failed: the repeat resumes it (checks) at once
+                replies.abandon(user, key)
+            except STORE_ERRORS:  # the store is down: the claim stays open, and goes stale (resumed then)
+                logger.warning(
+                    "could not abandon Idempotency-Key claim of %s; its repeat waits until it is stale", user
+                )
+        elif response.status_code in (401, 429):
             replies.release(user, key)
         else:
             body = response.get_data(as_text=True)
@@ -265,8 +282,19 @@ def register_partnership() -> Response:
     s, user = services(), current_user().name
     key = request.headers.get("Idempotency-Key", "").strip()
     # with a key, the id follows from it: a retry after a lost answer finds its own partnership (exactly once)
-    derived = uuid5(REGISTRATION_IDS, f"{user}\n{key}") if key else None
-    recorded = s.register_partnership(fields, user=user, partnership_id=derived)
+    derived = uuid5(REGISTRATION_IDS, f"{user}\n{key}") if key else uuid4()
+    try:
+        recorded = s.register_partnership(fields, user=user, partnership_id=derived)
+    except STORE_ERRORS as error:
+        outage = store_outage(error)
+        if outage is None or key:
+            raise
+        # Without a key a retry would register another partnership, while this one may have been recorded
+        # (the store went away around its COMMIT): the answer names it, for the client to look it up first.
+        logger.warning("503 for a registration without Idempotency-Key: %s (may be recorded)", outage.reason)
+        response = unavailable_response(outage)
+        response.set_data(json.dumps({**response.get_json(), "partnership_id": str(derived)}))
+        return response
     pid = str(recorded.partnership_id)
     return created(queries.get_partnership(s.db, pid, s.clock()), url_for("api.get_partnership", pid=pid))
 
@@ -276,10 +304,18 @@ def register_partnership() -> Response:
 def get_partnership(pid: str) -> Response:
     pid, s = partnership_id(pid), services()
     as_of, known_at = query_date("as_of"), query_datetime("known_at")
-    if as_of is None and known_at is None:
-        doc = queries.get_partnership(s.db, pid, s.clock())
-    else:
-        doc = queries.partnership_at(s.db, pid, s.clock(), as_of=as_of, known_at=known_at)
+
+    def read() -> dict[str, Any] | None:
+        if as_of is None and known_at is None:
+            return queries.get_partnership(s.db, pid, s.clock())
+        return queries.partnership_at(s.db, pid, s.clock(), as_of=as_of, known_at=known_at)
+
+    doc = read()
+    if doc is None:
+        # the read models may lag the log (after an outage, a write answered 503 may be in the log): a
+        # "not found" is said only of the log as it is now
+        s.projection.catch_up()
+        doc = read()
     if doc is None:
         raise ApiError(404, request_message("partnership_not_found_then", partnership_id=pid))
     return jsonify(doc)
@@ -320,7 +356,15 @@ def record_event(pid: str) -> Response:
             UUID(pid), event_type, fields, user=user.name, role=user.role, expected_version=expected
         )
         return jsonify(preview_document(partnership.fact_list(), event))
-    recorded = s.record_event(UUID(pid), event_type, fields, user=user.name, role=user.role, expected_version=expected)
+    recorded = s.record_event(
+        UUID(pid),
+        event_type,
+        fields,
+        user=user.name,
+        role=user.role,
+        expected_version=expected,
+        since=resumed_since(),
+    )
     event = queries.get_event(s.db, pid, recorded.version)
     return created(event, url_for("api.list_events", pid=pid))
 

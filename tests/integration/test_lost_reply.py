@@ -5,9 +5,11 @@ retries the insert (``@retry`` on ``insert_events``), and the retry meets the ro
 so ``save`` raises ``RecordConflictError`` for a write that in fact succeeded. The tests reproduce exactly
 that sequence on the real store (the save commits, then the conflict is raised as the retry would), and
 check that the tracker recognises its own write: no second event, no 409 naming the client's own write, and
-a registration retried with its ``Idempotency-Key`` finds the partnership it made.
+a registration retried with its ``Idempotency-Key`` finds the partnership it made; and a request that failed
+after its write may have been committed (answered 503), retried with its key, finds that write.
 
-Still to do (issue 15): the same through a TCP proxy that drops PostgreSQL's answer to COMMIT.
+The same through real processes, with a TCP proxy that drops PostgreSQL's answer to the COMMIT on the
+wire: tests/integration/test_commit_reply_lost.py (PostgreSQL only).
 """
 
 from __future__ import annotations
@@ -123,3 +125,61 @@ def test_through_the_api_a_registration_retried_with_its_key_finds_itself(
     retried = client.post("/api/v1/partnerships", json=body, headers=sent)
     assert retried.status_code == 201 and retried.json["id"] == first.json["id"]
     assert queries.list_partnerships(services.db, services.clock())["total"] == 1
+
+
+def test_a_note_resumed_after_an_unknown_outcome_finds_its_earlier_write(services: Services) -> None:
+    """The first attempt committed and then failed (the store went away, the client got a 503); the retry
+    with the same Idempotency-Key is told since when the first attempt ran (``since``): the note is in the
+    log, so it is the answer, not written again. A different note, or the same one by someone else, is
+    written as usual."""
+    from datetime import UTC, datetime, timedelta
+
+    pid = register(services)
+    began = datetime.now(UTC)
+    note = {"occurred_on": date(2020, 1, 1), "text": "x"}
+    first = services.record_event(pid, "note_added", note, user="ala")
+    again = services.record_event(pid, "note_added", note, user="ala", since=began)
+    assert again.version == first.version == 2
+    assert types(services, pid) == ["partnership_registered", "note_added"]
+    other = services.record_event(pid, "note_added", {**note, "text": "y"}, user="ala", since=began)
+    by_someone_else = services.record_event(pid, "note_added", note, user="ewa", since=began)
+    assert (other.version, by_someone_else.version) == (3, 4)
+    # an identical note written before the first attempt began is another request's: this one is written
+    later = services.record_event(pid, "note_added", note, user="ala", since=datetime.now(UTC) + timedelta(minutes=1))
+    assert later.version == 5
+
+
+def test_through_the_api_a_note_answered_503_after_its_commit_is_kept_once_when_retried_with_its_key(
+    client: FlaskClient, services: Services, headers: dict[str, dict[str, str]]
+) -> None:
+    """The save commits, then the store fails (as SQLite can report a failed COMMIT that did land, or
+    PostgreSQL's connection dies before its answer and the library's retry cannot reach it): 503. The retry
+    with the same key runs at once (no "still running") and answers with the note the first attempt wrote."""
+    import sqlite3
+
+    from eventsourcing.persistence import OperationalError
+
+    pid = register(services)
+    original = services.tracker.save
+
+    def save(*aggregates: Any, **kwargs: Any) -> Any:
+        original(*aggregates, **kwargs)  # committed
+        try:
+            raise sqlite3.OperationalError("disk I/O error")
+        except sqlite3.OperationalError as e:
+            raise OperationalError(str(e)) from e
+
+    body = {"type": "note_added", "occurred_on": "2020-01-01", "text": "x"}
+    sent = {**headers["officer"], "Idempotency-Key": "note-1"}
+    services.tracker.save = save  # type: ignore[method-assign]
+    try:
+        first = client.post(f"/api/v1/partnerships/{pid}/events", json=body, headers=sent)
+    finally:
+        services.tracker.save = original  # type: ignore[method-assign]
+    assert first.status_code == 503 and first.json["code"] == "unavailable"
+    retried = client.post(f"/api/v1/partnerships/{pid}/events", json=body, headers=sent)
+    assert retried.status_code == 201, retried.json
+    assert retried.json["version"] == 2
+    assert types(services, pid) == ["partnership_registered", "note_added"]
+    again = client.post(f"/api/v1/partnerships/{pid}/events", json=body, headers=sent)  # now kept
+    assert again.status_code == 201 and again.json == retried.json
