@@ -69,12 +69,19 @@ class Config:
         On SQLite the read models are written in the same transaction as the events (``projections.inline``).
         """
         env = self.store.eventsourcing_env()
+        # Partnerships stay in memory between commands, brought up to date from the store before each (the
+        # library's fast-forward), so a write into a long history reads only what is new since the last one.
+        env.setdefault("AGGREGATE_CACHE_MAXSIZE", str(AGGREGATE_CACHE))
         if not self.is_postgres:
             env["APPLICATION_RECORDER_TOPIC"] = inline.TOPIC
         return env
 
     def secret_key_file(self) -> Path | None:
         return None if self.is_postgres else self.store.sibling("secret_key")
+
+
+#: how many partnerships each process keeps in memory for commands
+AGGREGATE_CACHE = 1000
 
 
 def load_config(environ: Mapping[str, str] | None = None) -> Config:

@@ -77,7 +77,7 @@ def would_flag(services: Services, today: date) -> list[dict[str, Any]]:
     clock = queries.Clock(today, services.config.inactivity_days)
     out: list[dict[str, Any]] = []
     for pid in queries.inactivity_candidates(services.db, clock):
-        state = services.tracker.get_partnership(UUID(pid)).state
+        state = services.tracker.get_partnership(UUID(pid)).current()
         doc = queries.get_partnership(services.db, pid, services.clock())
         name = doc["partner_name"] if doc else pid
         if rules.needs_inactivity_flag(state, today, services.config.inactivity_days):

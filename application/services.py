@@ -23,7 +23,7 @@ from domain.errors import InvalidField, ReminderNotFound, ReminderNotOpen
 from domain.partnership import Partnership
 from domain.tracker import Recorded, Tracker
 from infrastructure.store import Db
-from projections import queries
+from projections import bulk, queries
 from projections.audit import verify_store
 from projections.inline import attach
 from projections.projection import Projection, views_recorder
@@ -334,6 +334,7 @@ def build_services(config: Config, *, catch_up: bool = True) -> Services:
     services = Services(config=config, tracker=tracker, db=db, projection=projection, users=users, replies=replies)
     if config.create_tables:
         projection.ensure_layout()
+    bulk.finish(projection)  # a bulk rebuild that stopped between its passes
     if catch_up:
         projection.catch_up()
     return services

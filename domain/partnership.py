@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import threading
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate
+from eventsourcing.domain import Aggregate, Snapshot
 
 from domain import rules
 from domain.dates import BusinessDate
@@ -181,7 +182,9 @@ class Partnership(Aggregate):
 
     # --- state -------------------------------------------------------------------------
 
-    #: the facts recorded so far (plain dicts, JSON-able for snapshots)
+    #: the facts recorded so far (plain dicts, JSON-able for snapshots); besides them, kept in memory only (not in
+    #: snapshots, see :class:`PartnershipSnapshot`): the same facts as :class:`Fact` objects and the fold of them
+    #: so far, advanced by each fact recorded in business order, so a command on a long history does not refold it
 
     def remember(self, event: Partnership.Event) -> None:
         self.__dict__.setdefault("facts", []).append(
@@ -194,12 +197,46 @@ class Partnership(Aggregate):
             }
         )
 
+    def _memo(self) -> _Memo:
+        memo = self.__dict__.get("_derived")
+        if memo is None:
+            memo = self.__dict__["_derived"] = _Memo()
+        return memo
+
     def fact_list(self) -> list[Fact]:
-        return [Fact(**f) for f in self.facts]
+        return self._memo().objects_for(self.facts)
+
+    def _fold(self) -> rules.Folded:
+        """The fold of every fact so far (made once, then advanced fact by fact while they come in order)."""
+        return self._memo().folded_for(self.facts)
 
     @property
     def state(self) -> State:
+        """The partnership's state now (``effects`` and ``applied`` are those of :func:`rules.fold`)."""
         return rules.fold(self.fact_list())
+
+    def current(self) -> State:
+        """The partnership's status, names, areas, activity and flags now, without ``effects``/``applied``."""
+        return self._fold().state
+
+    def state_on(self, day: date) -> State:
+        """What a new event dated ``day`` meets: the fold of everything that happened on or before ``day``."""
+        folded = self._fold()
+        if folded.covers(day):
+            return folded.state
+        return rules.state_on(self.fact_list(), day)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Partnership:
+        """A copy for one command (the library copies a cached aggregate before each): recorded facts and events
+        are immutable, so the lists are copied and what they hold is shared (linear in pointers, not in data)."""
+        copy = object.__new__(type(self))
+        self._memo()  # shared with the copy: what either works out about the facts they share serves both
+        state = dict(self.__dict__)
+        for name in ("facts", "_fact_objects", "_pending_events"):
+            if state.get(name) is not None:
+                state[name] = list(state[name])
+        object.__setattr__(copy, "__dict__", state)
+        return copy
 
     # --- commands ------------------------------------------------------------------------
 
@@ -260,11 +297,12 @@ class Partnership(Aggregate):
                 if when.last < occurred_on.first:
                     raise InvalidField(name, "not_before_occurred_on")
         _check_fields(event_type_name, fields)
-        facts = self.fact_list()
         if event_type_name == rules.RETRACTED:
-            self._check_retraction(facts, fields.get("retracts"))
+            self._check_retraction(self.fact_list(), fields.get("retracts"))
         else:
-            self._check_allowed(facts, event_type_name, occurred_on)
+            state = self.state_on(occurred_on.first)
+            if not rules.allowed_in(event_type_name, state.status):
+                raise NotAllowedInStatus(event_type_name, state.status, occurred_on)
         self._trigger(EVENT_CLASSES[event_type_name], fields, recorded_by)
 
     def flag_inactivity(self, *, today: date, days: int) -> list[int]:
@@ -272,7 +310,7 @@ class Partnership(Aggregate):
 
         Returns the versions of the flags recorded (empty when nothing was due).
         """
-        state = self.state
+        state = self.current()
         flagged = []
         common = {"occurred_on": BusinessDate.of(today), "reference": None, "note": None}
         if rules.needs_inactivity_flag(state, today, days):
@@ -314,12 +352,6 @@ class Partnership(Aggregate):
         return rules.open_reminder(self.fact_list(), flagged_version)
 
     # --- guards ---------------------------------------------------------------------------
-
-    @staticmethod
-    def _check_allowed(facts: list[Fact], event_type_name: str, occurred_on: BusinessDate) -> None:
-        state = rules.state_on(facts, occurred_on.first)
-        if not rules.allowed_in(event_type_name, state.status):
-            raise NotAllowedInStatus(event_type_name, state.status, occurred_on)
 
     @staticmethod
     def _check_retraction(facts: list[Fact], version: object) -> None:
@@ -410,3 +442,68 @@ def _check_fields(event_type_name: str, fields: Mapping[str, Any]) -> None:
         participants = fields["participants"]
         if isinstance(participants, bool) or not isinstance(participants, int) or participants < 1:
             raise InvalidField("participants", "out_of_range", low=1, high="∞")
+
+
+class _Memo:
+    """What is worked out from a partnership's recorded facts, kept in memory and shared by the partnership and
+    the copies the library makes of it for commands: the facts as :class:`Fact` objects and the fold of them.
+
+    Recorded facts are dicts that are never changed, and a copy shares the ones it was made with, so a dict's
+    identity says which facts an entry stands for: a copy's own new (maybe never saved) fact is a dict the
+    original never holds, so what was worked out with it is not used for the original.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.sources: list[dict[str, Any]] = []
+        self.objects: list[Fact] = []
+        #: folds made, by the identity of the last fact dict they include (a few of the latest)
+        self.folds: dict[int, tuple[dict[str, Any], int, rules.Folded]] = {}
+
+    def objects_for(self, facts: list[dict[str, Any]]) -> list[Fact]:
+        with self.lock:
+            valid = min(len(self.sources), len(facts))
+            while valid and self.sources[valid - 1] is not facts[valid - 1]:
+                valid -= 1
+            del self.sources[valid:], self.objects[valid:]
+            for fact in facts[valid:]:
+                self.sources.append(fact)
+                self.objects.append(Fact(**fact))
+            return list(self.objects)
+
+    def folded_for(self, facts: list[dict[str, Any]]) -> rules.Folded:
+        objects = self.objects_for(facts)
+        with self.lock:
+            start = None
+            for index in range(len(facts) - 1, max(len(facts) - 64, 0) - 1, -1):
+                kept = self.folds.get(id(facts[index]))
+                if kept is not None and kept[0] is facts[index]:
+                    start = (index + 1, kept[2])
+                    break
+        folded = None
+        if start is not None:
+            folded = start[1]
+            for fact in objects[start[0] :]:
+                folded = folded.then(fact)
+                if folded is None:
+                    break
+        if folded is None:
+            folded = rules.Folded.of(objects)
+        with self.lock:
+            self.folds[id(facts[-1])] = (facts[-1], len(facts), folded)
+            while len(self.folds) > 8:
+                del self.folds[next(iter(self.folds))]
+        return folded
+
+
+class PartnershipSnapshot(Snapshot):
+    """A snapshot of a partnership's recorded facts, without what is kept in memory only to speed commands up."""
+
+    @classmethod
+    def take(cls, aggregate: Any) -> PartnershipSnapshot:
+        snapshot = super().take(aggregate)
+        snapshot.state.pop("_derived", None)
+        return snapshot
+
+
+Partnership.Snapshot = PartnershipSnapshot  # type: ignore[attr-defined] # the library takes a nested one first

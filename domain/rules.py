@@ -269,6 +269,68 @@ def fold(facts: Sequence[Fact], *, exists: BusinessDate | None = None) -> State:
     return replace(state, effects=effects, applied=tuple(applied))
 
 
+@dataclass(frozen=True)
+class Folded:
+    """The fold of a history kept to be advanced: a fact that comes after everything in it in business order
+    (the common case) is one :func:`step`; any other needs a refold (:meth:`then` says so with None)."""
+
+    #: the state (its ``effects`` and ``applied`` are not kept here)
+    state: State
+    #: the business-order key of the last fact folded (None: only the registration)
+    last: tuple[date, int] | None
+    #: the day the partnership exists from, and whether an event's date gave it (else the registration day)
+    exists: BusinessDate
+    exists_dated: bool
+    #: every fact but the registration has a business date
+    dated: bool
+
+    @classmethod
+    def of(cls, facts: Sequence[Fact]) -> Folded:
+        folded = fold(facts)
+        order = business_order(facts)
+        reg = registration(facts)
+        gone = retracted_versions(facts)
+        exists_dated = reg.occurred_on is not None or any(
+            f.type not in NON_EXISTENCE_TYPES
+            and f.type != REGISTERED
+            and f.version not in gone
+            and f.occurred_on is not None
+            for f in facts
+        )
+        return cls(
+            replace(folded, effects={}, applied=()),
+            sort_key(order[-1]) if order else None,
+            exists_from(facts),
+            exists_dated,
+            all(f.when is not None for f in facts if f.type != REGISTERED),
+        )
+
+    def then(self, fact: Fact) -> Folded | None:
+        """This fold advanced by ``fact`` recorded next, or None when it does not come last in business order
+        (or changes the day the partnership exists from, or is a retraction): then only a refold is right."""
+        advanced = self.advanced(fact)
+        return advanced[0] if advanced is not None else None
+
+    def advanced(self, fact: Fact) -> tuple[Folded, Effect] | None:
+        """:meth:`then`, with what ``fact`` does to the status."""
+        if fact.type in (REGISTERED, RETRACTED) or fact.when is None:
+            return None
+        key = sort_key(fact)
+        if self.last is not None and key <= self.last:
+            return None
+        exists, exists_dated = self.exists, self.exists_dated
+        if fact.type not in NON_EXISTENCE_TYPES and fact.occurred_on is not None:
+            day = fact.occurred_on
+            if not exists_dated or (day.first, day.last) < (exists.first, exists.last):
+                return None
+        state, effect = step(self.state, fact)
+        return replace(self, state=state, last=key), effect
+
+    def covers(self, day: date) -> bool:
+        """Whether the state on ``day`` (:func:`state_on`) is this state: everything folded happened by then."""
+        return self.dated and (self.last is None or self.last[0] <= day)
+
+
 def exists_from(facts: Sequence[Fact]) -> BusinessDate:
     """The first day the partnership exists in business time (as the date that gives it)."""
     reg = registration(facts)
@@ -391,9 +453,9 @@ def history(facts: Sequence[Fact]) -> History:
             out[f.version] = retraction_effects[f.version]
         elif f.type == REGISTERED:
             out[f.version] = Effect(PROPOSED, PROPOSED, "keeps_status")
-    ineffective = {
+    ineffective = {  # by version, as the entries were recorded
         v: lost_by[v]
-        for v, effect in now.items()
+        for v, effect in sorted(now.items())
         if effect.none is not None and v in lost_by and _lost(then[v], effect)
     }
     return History(state.status, out, ineffective)

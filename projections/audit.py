@@ -21,11 +21,12 @@ from projections.projection import VIEW_TABLES, Projection, SQLiteViewsRecorder
 COMPARED = {
     "view_log": "position, notification_id, partnership_id, version, type, content, hash",
     "view_events": "partnership_id, version, position, type, occurred_on, recorded_at, recorded_by, data,"
-    " retracted_by, retraction_reason",
+    " retracted_by, retraction_reason, effect, ineffective_by, business_first",
     "view_partnerships": "id, sort_name, partner_country, status, last_activity_end, own_days, due_on, spell_flagged,"
-    " next_plan_due, search, version, doc",
+    " next_plan_due, search, version, doc, fold",
     "view_partnership_areas": "area, partnership_id",
     "view_reminders": "id, partnership_id, opened_on, is_open, doc",
+    "view_checkpoints": "partnership_id, first, version, kept",
 }
 ORDER = {
     "view_log": "position",
@@ -33,6 +34,7 @@ ORDER = {
     "view_partnerships": "id",
     "view_partnership_areas": "area, partnership_id",
     "view_reminders": "id",
+    "view_checkpoints": "partnership_id, first, version",
 }
 
 

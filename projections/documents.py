@@ -62,27 +62,55 @@ def document_of_facts(
     whole history exists from, when ``facts`` are only what happened by a day)."""
     state = rules.fold(facts, exists=exists)
     reg = rules.registration(facts)
-    last = state.last_activity_on
     imprecise = [f.when.last for f in rules.business_order(facts) if f.when is not None and f.when.approximate]
-    doc = {
-        "id": str(partnership_id),
-        "partner_name": state.partner_name,
+    registered = {
         "partner_country": reg.data["partner_country"],
         "partner_kind": reg.data["partner_kind"],
         "local_party": reg.data["local_party"],
         "description": reg.data.get("description"),
+        "registered_at": reg.recorded_at.isoformat(),
+    }
+    return document_of_state(
+        partnership_id,
+        state,
+        registered,
+        version=max(f.version for f in facts),
+        exists_from=exists or rules.exists_from(facts),
+        approximate_until=max(imprecise) if imprecise else None,
+    )
+
+
+def document_of_state(
+    partnership_id: str,
+    state: rules.State,
+    registered: Mapping[str, Any],
+    *,
+    version: int,
+    exists_from: BusinessDate,
+    approximate_until: date | None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The Partnership and its markers from a fold's state and what the registration said (``registered``:
+    partner_country, partner_kind, local_party, description, registered_at)."""
+    last = state.last_activity_on
+    doc = {
+        "id": str(partnership_id),
+        "partner_name": state.partner_name,
+        "partner_country": registered["partner_country"],
+        "partner_kind": registered["partner_kind"],
+        "local_party": registered["local_party"],
+        "description": registered["description"],
         "areas": list(state.areas),
         "status": state.status,
         "status_since": _iso(state.status_since),
         "last_activity_on": _iso(last),
         "schools": [{"name": n, "side": s, "town": t} for n, s, t in state.schools],
-        "version": max(f.version for f in facts),
-        "registered_at": reg.recorded_at.isoformat(),
-        "exists_from": _iso(exists or rules.exists_from(facts)),
+        "version": version,
+        "registered_at": registered["registered_at"],
+        "exists_from": _iso(exists_from),
         "former_names": [n for n in state.names if n != state.partner_name],
         "inactivity_days": state.inactivity_days,
         # answers for a day before this one rest on a month or a year that has not ended by then
-        "approximate_until": max(imprecise).isoformat() if imprecise else None,
+        "approximate_until": approximate_until.isoformat() if approximate_until else None,
     }
     plans = rules.pending_plans(state)
     markers = {
@@ -94,7 +122,12 @@ def document_of_facts(
         if last and state.inactivity_days
         else None,
         "search": search_text(
-            [*state.names, reg.data["local_party"], reg.data.get("description"), reg.data["partner_country"]]
+            [
+                *state.names,
+                registered["local_party"],
+                registered["description"],
+                registered["partner_country"],
+            ]
             + [name for name, _, _ in state.schools]
             + list(state.references)
         ),

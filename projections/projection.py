@@ -23,7 +23,8 @@ from domain import rules
 from domain.partnership import Partnership
 from domain.values import ACTIVE, INTENT
 from infrastructure.store import Db, Tx
-from projections.documents import document_and_markers, reminders_of
+from projections import folds
+from projections.documents import document_of_facts, fact_of, reminder_documents
 from projections.log import GENESIS_HASH, canonical, chain_hash, entry_of
 
 #: Advisory lock key serializing projection writers on PostgreSQL.
@@ -47,6 +48,7 @@ VIEW_TABLES = (
     "view_partnerships",
     "view_partnership_areas",
     "view_reminders",
+    "view_checkpoints",
 )
 
 DDL = (
@@ -69,6 +71,9 @@ DDL = (
         data TEXT NOT NULL,
         retracted_by BIGINT,
         retraction_reason TEXT,
+        effect TEXT,
+        ineffective_by BIGINT,
+        business_first TEXT,
         PRIMARY KEY (partnership_id, version))""",
     """CREATE TABLE IF NOT EXISTS {view_partnerships} (
         id TEXT PRIMARY KEY,
@@ -82,7 +87,8 @@ DDL = (
         next_plan_due TEXT,
         search TEXT NOT NULL,
         version BIGINT NOT NULL,
-        doc TEXT NOT NULL)""",
+        doc TEXT NOT NULL,
+        fold TEXT NOT NULL)""",
     "CREATE INDEX IF NOT EXISTS view_partnerships_sort ON {view_partnerships} (sort_name, id)",
     "CREATE INDEX IF NOT EXISTS view_partnerships_status ON {view_partnerships} (status, sort_name, id)",
     "CREATE INDEX IF NOT EXISTS view_partnerships_country ON {view_partnerships} (partner_country, sort_name, id)",
@@ -105,12 +111,23 @@ DDL = (
         doc TEXT NOT NULL)""",
     "CREATE INDEX IF NOT EXISTS view_reminders_open ON {view_reminders} (is_open, opened_on)",
     "CREATE INDEX IF NOT EXISTS view_reminders_partnership ON {view_reminders} (partnership_id)",
+    # the fold every so many facts in business order (projections/folds.py), for answers as of a day
+    """CREATE TABLE IF NOT EXISTS {view_checkpoints} (
+        partnership_id TEXT NOT NULL,
+        first TEXT NOT NULL,
+        version BIGINT NOT NULL,
+        kept TEXT NOT NULL,
+        PRIMARY KEY (partnership_id, first, version))""",
 )
 
 
 #: The read models' layout; when it changes, :meth:`Projection.ensure_layout` rebuilds them.
-LAYOUT_VERSION = "5"
+LAYOUT_VERSION = "7"
 META_DDL = "CREATE TABLE IF NOT EXISTS {view_meta} (name TEXT PRIMARY KEY, value TEXT NOT NULL)"
+
+
+#: the ``view_events`` columns a refold reads
+REFOLD_COLUMNS = "version, type, occurred_on, recorded_at, recorded_by, data, retracted_by, effect, ineffective_by"
 
 
 def ddl(qualify: Callable[[str], str]) -> list[str]:
@@ -184,26 +201,38 @@ class Projection:
             return len(fresh)
 
     def apply_batch(self, tx: Tx, events: Sequence[Partnership.Event], notification_ids: Sequence[int]) -> None:
-        """Append the events to the log and the event lists, then refold each partnership touched."""
+        """Append the events to the log and the event lists, then change each partnership touched by them."""
+        touched = self.append_entries(tx, [entry_of(e, 0) for e in events], notification_ids)
+        for pid, entries in touched.items():
+            if not self.advance(tx, pid, entries):
+                self.refold(tx, pid)
+
+    def append_entries(
+        self, tx: Tx, entries: Sequence[dict[str, Any]], notification_ids: Sequence[int]
+    ) -> dict[str, list[dict[str, Any]]]:
+        """Append log entries (their ``position`` is given here) to the log and the event lists; returns the
+        entries by partnership."""
         t = self.db.table
         head = tx.execute(f"SELECT position, hash FROM {t('view_log')} ORDER BY position DESC LIMIT 1").fetchone()
         position, previous = (head["position"], head["hash"]) if head else (0, GENESIS_HASH)
-        log_rows, event_rows, retractions, touched = [], [], [], {}
-        for event, notification_id in zip(events, notification_ids, strict=True):
+        log_rows, event_rows, retractions = [], [], []
+        touched: dict[str, list[dict[str, Any]]] = {}
+        for entry, notification_id in zip(entries, notification_ids, strict=True):
             position += 1
-            entry = entry_of(event, position)
+            entry["position"] = position
             content = canonical(entry)
             previous = chain_hash(previous, content)
             pid = entry["partnership_id"]
             log_rows.append((position, notification_id, pid, entry["version"], entry["type"], content, previous))
             data = json.dumps(entry["data"], ensure_ascii=False, sort_keys=True)
+            when = folds.fact_of_entry(entry).when
             event_rows.append(
                 (pid, entry["version"], position, entry["type"], entry["occurred_on"], entry["recorded_at"])
-                + (entry["recorded_by"], data)
+                + (entry["recorded_by"], data, when.first.isoformat() if when else None)
             )
             if entry["type"] == rules.RETRACTED:
                 retractions.append((entry["version"], entry["data"]["reason"], pid, entry["data"]["retracts"]))
-            touched[pid] = None
+            touched.setdefault(pid, []).append(entry)
         tx.executemany(
             f"INSERT INTO {t('view_log')} (position, notification_id, partnership_id, version, type, content, hash)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -211,7 +240,7 @@ class Projection:
         )
         tx.executemany(
             f"INSERT INTO {t('view_events')} (partnership_id, version, position, type, occurred_on, recorded_at,"
-            " recorded_by, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            " recorded_by, data, business_first) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             event_rows,
         )
         tx.executemany(
@@ -219,23 +248,82 @@ class Projection:
             " WHERE partnership_id = ? AND version = ?",
             retractions,
         )
-        for pid in touched:
-            self.refold(tx, pid)
+        return touched
 
-    def refold(self, tx: Tx, pid: str) -> None:
-        """Recompute one partnership's list row, areas and reminders from its event rows."""
+    def advance(self, tx: Tx, pid: str, entries: Sequence[dict[str, Any]]) -> bool:
+        """Change one partnership's list row, areas and reminders by its new entries alone (see
+        :mod:`projections.folds`); False, changing nothing, when only a full refold can say."""
         t = self.db.table
-        rows = tx.execute(
-            f"SELECT version, type, occurred_on, recorded_at, recorded_by, data FROM {t('view_events')}"
-            " WHERE partnership_id = ? ORDER BY version",
-            (pid,),
-        ).fetchall()
-        doc, markers = document_and_markers(pid, rows)
-        tx.execute(f"DELETE FROM {t('view_partnerships')} WHERE id = ?", (pid,))
+        row = tx.execute(f"SELECT doc, fold FROM {t('view_partnerships')} WHERE id = ?", (pid,)).fetchone()
+        if row is None:
+            return False
+        kept, doc = folds.loads(row["fold"]), json.loads(row["doc"])
+        reminders = {
+            r["id"]: json.loads(r["doc"])
+            for r in tx.execute(
+                f"SELECT id, doc FROM {t('view_reminders')} WHERE partnership_id = ?", (pid,)
+            ).fetchall()
+        }
+        changed: dict[str, dict[str, Any]] = {}
+        effects = []
+        areas = doc["areas"]
+        for entry in entries:
+            step = folds.advance(kept, doc, list(reminders.values()), folds.fact_of_entry(entry), entry)
+            if step is None:
+                return False
+            kept, doc, markers, reminders_changed, effect = step
+            effects.append((json.dumps(effect), pid, entry["version"]))
+            if kept.count % folds.CHECKPOINT_EVERY == 0:
+                self._write_checkpoints(tx, pid, [kept], all_of_them=False)
+            for reminder in reminders_changed:
+                reminders[reminder["id"]] = changed[reminder["id"]] = reminder
+        tx.executemany(f"UPDATE {t('view_events')} SET effect = ? WHERE partnership_id = ? AND version = ?", effects)
+        self._write_row(tx, pid, doc, markers, kept, replace=True)
+        if doc["areas"] != areas:
+            self._write_areas(tx, pid, doc["areas"])
+        self._write_reminders(tx, pid, list(changed.values()), all_of_them=False)
+        return True
+
+    def refold(self, tx: Tx, pid: str, rows: Sequence[Any] | None = None) -> None:
+        """Recompute one partnership's list row, areas, reminders, checkpoints and effects from its event rows
+        (``rows``: all of them, by version, when the caller has read them already)."""
+        t = self.db.table
+        if rows is None:
+            rows = tx.execute(
+                f"SELECT {REFOLD_COLUMNS} FROM {t('view_events')} WHERE partnership_id = ? ORDER BY version",
+                (pid,),
+            ).fetchall()
+        facts = [fact_of(r) for r in rows]
+        doc, markers = document_of_facts(pid, facts)
+        history = rules.history(facts)
+        updates = []
+        for row in rows:
+            version = row["version"]
+            effect = None if row["retracted_by"] is not None else json.dumps(history.effects[version].as_dict())
+            culprit = history.made_ineffective.get(version)
+            if (effect, culprit) != (row["effect"], row["ineffective_by"]):
+                updates.append((effect, culprit, pid, version))
+        tx.executemany(
+            f"UPDATE {t('view_events')} SET effect = ?, ineffective_by = ? WHERE partnership_id = ? AND version = ?",
+            updates,
+        )
+        self._write_row(tx, pid, doc, markers, folds.kept_of(facts), replace=True)
+        self._write_checkpoints(tx, pid, folds.checkpoints(facts), all_of_them=True)
+        self._write_areas(tx, pid, doc["areas"])
+        self._write_reminders(
+            tx, pid, reminder_documents(pid, facts, {r["version"]: r for r in rows}), all_of_them=True
+        )
+
+    def _write_row(
+        self, tx: Tx, pid: str, doc: dict[str, Any], markers: dict[str, Any], kept: folds.Kept, *, replace: bool
+    ) -> None:
+        t = self.db.table
+        if replace:
+            tx.execute(f"DELETE FROM {t('view_partnerships')} WHERE id = ?", (pid,))
         tx.execute(
             f"INSERT INTO {t('view_partnerships')} (id, sort_name, partner_country, status, last_activity_end,"
-            " own_days, due_on, spell_flagged, next_plan_due, search, version, doc)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " own_days, due_on, spell_flagged, next_plan_due, search, version, doc, fold)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 pid,
                 doc["partner_name"].lower(),
@@ -249,20 +337,41 @@ class Projection:
                 markers["search"],
                 doc["version"],
                 json.dumps(doc, ensure_ascii=False),
+                folds.dumps(kept),
             ),
         )
+
+    def _write_checkpoints(self, tx: Tx, pid: str, kept: Sequence[folds.Kept], *, all_of_them: bool) -> None:
+        t = self.db.table
+        if all_of_them:
+            tx.execute(f"DELETE FROM {t('view_checkpoints')} WHERE partnership_id = ?", (pid,))
+        tx.executemany(
+            f"INSERT INTO {t('view_checkpoints')} (partnership_id, first, version, kept) VALUES (?, ?, ?, ?)",
+            [
+                (pid, k.folded.last[0].isoformat(), k.folded.last[1], folds.dumps(folds.checkpoint_of(k)))
+                for k in kept
+                if k.folded.last
+            ],
+        )
+
+    def _write_areas(self, tx: Tx, pid: str, areas: Sequence[str]) -> None:
+        t = self.db.table
         tx.execute(f"DELETE FROM {t('view_partnership_areas')} WHERE partnership_id = ?", (pid,))
         tx.executemany(
             f"INSERT INTO {t('view_partnership_areas')} (area, partnership_id) VALUES (?, ?)",
-            [(area, pid) for area in doc["areas"]],
+            [(area, pid) for area in areas],
         )
-        tx.execute(f"DELETE FROM {t('view_reminders')} WHERE partnership_id = ?", (pid,))
+
+    def _write_reminders(self, tx: Tx, pid: str, reminders: Sequence[dict[str, Any]], *, all_of_them: bool) -> None:
+        """Write the reminders (``all_of_them``: these are the partnership's reminders, any other goes)."""
+        t = self.db.table
+        if all_of_them:
+            tx.execute(f"DELETE FROM {t('view_reminders')} WHERE partnership_id = ?", (pid,))
+        else:
+            tx.executemany(f"DELETE FROM {t('view_reminders')} WHERE id = ?", [(r["id"],) for r in reminders])
         tx.executemany(
             f"INSERT INTO {t('view_reminders')} (id, partnership_id, opened_on, is_open, doc) VALUES (?, ?, ?, ?, ?)",
-            [
-                (r["id"], pid, r["opened_on"], int(r["open"]), json.dumps(r, ensure_ascii=False))
-                for r in reminders_of(pid, rows)
-            ],
+            [(r["id"], pid, r["opened_on"], int(r["open"]), json.dumps(r, ensure_ascii=False)) for r in reminders],
         )
 
     def ensure_layout(self) -> bool:
@@ -283,7 +392,18 @@ class Projection:
         return True
 
     def rebuild(self) -> int:
-        """Throw every read model away and replay the whole log into it."""
+        """Throw every read model away and rebuild it from the whole log, in bulk (:mod:`projections.bulk`)."""
+        from projections import bulk
+
+        with self._lock, self.db.transaction(write=True) as tx:
+            tx.lock(PROJECTION_LOCK)
+            for table in VIEW_TABLES:
+                tx.execute(f"DELETE FROM {self.db.table(table)}")
+            tx.execute(f"DELETE FROM {self.db.tracking_table} WHERE application_name = ?", (self.name,))
+        return bulk.rebuild(self)
+
+    def replay(self) -> int:
+        """Throw every read model away and replay the whole log event by event (the incremental path)."""
         with self._lock, self.db.transaction(write=True) as tx:
             tx.lock(PROJECTION_LOCK)
             for table in VIEW_TABLES:

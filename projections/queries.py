@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from domain import rules
 from domain.dates import BusinessDate
-from domain.event_types import ACTIVITY_TYPES
+from domain.event_types import ACTIVITY_TYPES, NON_EXISTENCE_TYPES
 from infrastructure.store import Db
+from projections import folds
 from projections.documents import (
     document_at,
+    document_of_state,
     event_document,
     event_effects,
     fact_of,
@@ -151,7 +153,7 @@ def _effects(rows: list[Any]) -> dict[int, dict[str, Any]]:
 
 _EVENT_COLUMNS = (
     "partnership_id, version, position, type, occurred_on, recorded_at, recorded_by, data, retracted_by,"
-    " retraction_reason"
+    " retraction_reason, effect, ineffective_by"
 )
 
 
@@ -166,18 +168,66 @@ def _event_rows(db: Db, partnership_id: str) -> list[Any]:
         ).fetchall()
 
 
+def _kept_effects(db: Db, rows: Sequence[Any]) -> dict[tuple[str, int], dict[str, Any]]:
+    """The effects the projection keeps with each row (as :func:`projections.documents.event_effects` makes
+    them from the whole history), keyed by (partnership, version); a retracted entry's names the status now."""
+    if not rows:
+        return {}
+    pids = sorted({r["partnership_id"] for r in rows})
+    marks = ", ".join("?" for _ in pids)
+    t = db.table
+    with db.transaction(write=False) as tx:
+        status = {
+            r["id"]: r["status"]
+            for r in tx.execute(
+                f"SELECT id, status FROM {t('view_partnerships')} WHERE id IN ({marks})", pids
+            ).fetchall()
+        }
+        culprits: dict[tuple[str, int], list[int]] = {}
+        for r in tx.execute(
+            f"SELECT partnership_id, version, ineffective_by FROM {t('view_events')}"
+            f" WHERE partnership_id IN ({marks}) AND ineffective_by IS NOT NULL ORDER BY version",
+            pids,
+        ).fetchall():
+            culprits.setdefault((r["partnership_id"], r["ineffective_by"]), []).append(r["version"])
+    out: dict[tuple[str, int], dict[str, Any]] = {}
+    for r in rows:
+        key = (r["partnership_id"], r["version"])
+        if r["retracted_by"] is not None:
+            now = status.get(r["partnership_id"])
+            out[key] = {"none": "retracted", "status": now}
+            continue
+        if r["effect"] is None:
+            continue
+        effect = json.loads(r["effect"])
+        if r["ineffective_by"] is not None:
+            effect["made_ineffective_by"] = r["ineffective_by"]
+        if key in culprits:
+            effect["makes_ineffective"] = culprits[key]
+        out[key] = effect
+    return out
+
+
 def list_events(db: Db, partnership_id: str) -> list[dict[str, Any]] | None:
     """The partnership's events, oldest first (by version), retracted ones marked; None if unknown."""
     rows = _event_rows(db, partnership_id)
-    effects = _effects(rows)
-    return [_event(r, effects) for r in rows] or None
+    effects = _kept_effects(db, rows)
+    return [_event(r, {r["version"]: effects.get((r["partnership_id"], r["version"]))}) for r in rows] or None
 
 
 def get_event(db: Db, partnership_id: str, version: int) -> dict[str, Any] | None:
     """One event, with its effect as the partnership's whole history applies it now."""
-    rows = _event_rows(db, partnership_id)
-    row = next((r for r in rows if r["version"] == version), None)
-    return _event(row, _effects(rows)) if row else None
+    if _unstorable(partnership_id):
+        return None
+    with db.transaction(write=False) as tx:
+        row = tx.execute(
+            f"SELECT {_EVENT_COLUMNS} FROM {db.table('view_events')} WHERE partnership_id = ? AND version = ?",
+            (partnership_id, version),
+        ).fetchone()
+    if row is None:
+        return None
+    effect = _kept_effects(db, [row]).get((partnership_id, version))
+    return _event(row, {version: effect})
 
 
 def log_page(db: Db, *, after: int = 0, limit: int = 100) -> dict[str, Any]:
@@ -186,15 +236,22 @@ def log_page(db: Db, *, after: int = 0, limit: int = 100) -> dict[str, Any]:
     with db.transaction(write=False) as tx:
         rows = tx.execute(
             f"SELECT l.position, l.hash, e.partnership_id, e.version, e.position AS p2, e.type, e.occurred_on,"
-            f" e.recorded_at, e.recorded_by, e.data, e.retracted_by, e.retraction_reason"
+            f" e.recorded_at, e.recorded_by, e.data, e.retracted_by, e.retraction_reason, e.effect, e.ineffective_by"
             f" FROM {t('view_log')} l JOIN {t('view_events')} e"
             f" ON e.partnership_id = l.partnership_id AND e.version = l.version"
             f" WHERE l.position > ? ORDER BY l.position LIMIT ?",
             (after, limit),
         ).fetchall()
         head = tx.scalar(f"SELECT MAX(position) FROM {t('view_log')}") or 0
-    effects = {pid: _effects(_event_rows(db, pid)) for pid in {r["partnership_id"] for r in rows}}
-    items = [{**_event(r, effects[r["partnership_id"]]), "position": r["position"], "hash": r["hash"]} for r in rows]
+    effects = _kept_effects(db, rows)
+    items = [
+        {
+            **_event(r, {r["version"]: effects.get((r["partnership_id"], r["version"]))}),
+            "position": r["position"],
+            "hash": r["hash"],
+        }
+        for r in rows
+    ]
     last = items[-1]["position"] if items else after
     return {"items": items, "next": last if last < head else None}
 
@@ -229,8 +286,74 @@ def partnership_at(
     known_at: datetime | None,
 ) -> dict[str, Any] | None:
     """The partnership as it stood on business day ``as_of`` as recorded by ``known_at``."""
-    doc = document_at(partnership_id, _event_rows(db, partnership_id), as_of=_day(as_of), known_at=known_at)
+    day = _day(as_of)
+    if known_at is None and day is not None:
+        found = document_on(db, partnership_id, day)
+        return _stood(found, as_of, clock) if found else None
+    doc = document_at(partnership_id, _event_rows(db, partnership_id), as_of=day, known_at=known_at)
     return _stood(doc, as_of, clock) if doc is not None else None
+
+
+def document_on(db: Db, partnership_id: str, day: date) -> dict[str, Any] | None:
+    """The partnership as it stood on ``day`` (as :func:`projections.documents.document_at` with no
+    ``known_at``), from the nearest checkpoint of its fold on or before ``day`` and the facts after it up to
+    ``day``: a short tail, whatever the length of the history. None when it did not exist yet (or is unknown)."""
+    if _unstorable(partnership_id):
+        return None
+    t = db.table
+    iso = day.isoformat()
+    with db.transaction(write=False) as tx:
+        row = tx.execute(f"SELECT doc FROM {t('view_partnerships')} WHERE id = ?", (partnership_id,)).fetchone()
+        if row is None:
+            return None
+        current = json.loads(row["doc"])
+        exists = BusinessDate.parse(current["exists_from"])
+        if day < exists.first:
+            return None
+        checkpoint = tx.execute(
+            f"SELECT first, version, kept FROM {t('view_checkpoints')} WHERE partnership_id = ? AND first <= ?"
+            " ORDER BY first DESC, version DESC LIMIT 1",
+            (partnership_id, iso),
+        ).fetchone()
+        after = (checkpoint["first"], checkpoint["version"]) if checkpoint else ("", 0)
+        tail = tx.execute(
+            f"SELECT version, type, occurred_on, recorded_at, recorded_by, data FROM {t('view_events')}"
+            " WHERE partnership_id = ? AND retracted_by IS NULL AND type NOT IN (?, ?) AND business_first <= ?"
+            " AND (business_first > ? OR (business_first = ? AND version > ?)) ORDER BY business_first, version",
+            (partnership_id, rules.REGISTERED, rules.RETRACTED, iso, after[0], after[0], after[1]),
+        ).fetchall()
+        registered = tx.execute(
+            f"SELECT version, type, occurred_on, recorded_at, recorded_by, data FROM {t('view_events')}"
+            " WHERE partnership_id = ? AND type = ?",
+            (partnership_id, rules.REGISTERED),
+        ).fetchone()
+        version = tx.scalar(
+            f"SELECT MAX(version) FROM {t('view_events')} WHERE partnership_id = ?"
+            " AND (type IN (?, ?) OR business_first <= ?)",
+            (partnership_id, rules.REGISTERED, rules.RETRACTED, iso),
+        )
+    registration = fact_of(registered)
+    if checkpoint is not None:
+        kept = folds.loads(checkpoint["kept"])
+        state, approximate, uncertain = kept.folded.state, kept.approximate_until, kept.uncertain_until
+    else:
+        state, approximate, uncertain = rules.initial_state(registration, exists), None, None
+    for r in tail:
+        fact = fact_of(r)
+        state, _ = rules.step(state, fact)
+        when = fact.when
+        if when is not None and when.approximate:
+            approximate = max(approximate, when.last) if approximate else when.last
+            if fact.type not in NON_EXISTENCE_TYPES:
+                uncertain = max(uncertain, when.last) if uncertain else when.last
+    doc, _ = document_of_state(
+        partnership_id, state, current, version=version, exists_from=exists, approximate_until=approximate
+    )
+    registered_when = registration.when
+    doc["approximate"] = bool(uncertain and uncertain > day) or bool(
+        registered_when is not None and registered_when.uncertain_on(day)
+    )
+    return doc
 
 
 def register_at(db: Db, clock: Clock, *, as_of: BusinessDate | date, known_at: datetime | None) -> list[dict[str, Any]]:

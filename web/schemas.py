@@ -162,7 +162,13 @@ class IsoDate(fields.Date):
 
 
 #: A business date as JSON Schema can say it (a day's number is checked against its month by the server).
-BUSINESS_DATE_PATTERN = r"^(?!0000)[0-9]{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?$"
+#: a year, a month or a day that is in the calendar (days past a month's end and 29 February of a common year
+#: are not), so a request that fits the published schema is never refused for its date
+BUSINESS_DATE_PATTERN = (
+    r"^(?!0000)(?:[0-9]{4}(?:-(?:(?:0[1-9]|1[0-2])(?:-(?:0[1-9]|1[0-9]|2[0-8]))?"
+    r"|(?:0[13-9]|1[0-2])-(?:29|30)|(?:0[13578]|1[02])-31))?"
+    r"|(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:[02468][048]|[13579][26])00)-02-29)$"
+)
 
 
 _DAY_OR_MONTH_FORM = re.compile(r"[0-9]{4}-[0-9]{2}(-[0-9]{2})?")
