@@ -16,10 +16,11 @@ from uuid import UUID, uuid4
 
 from application.config import Config, ConfigError
 from application.replies import Replies
-from application.rights import check_may_record
+from application.rights import check_may_record, check_may_record_type
 from application.seed import load_seed, load_seed_file
 from application.users import UserStore
 from domain.errors import InvalidField, ReminderNotFound, ReminderNotOpen
+from domain.event_types import RETRACTED_TYPE
 from domain.partnership import Partnership
 from domain.tracker import Recorded, Tracker
 from infrastructure.store import Db
@@ -146,8 +147,12 @@ class Services:
         A race (the retracted event is fixed by its version, and versions never change) cannot turn an
         allowed retraction into a forbidden one, so checking before the write is enough.
         """
-        if role is not None:
+        if role is None:
+            return
+        if event_type == RETRACTED_TYPE:  # who may retract depends on what is retracted
             check_may_record(role, event_type, fields, self.tracker.get_partnership(partnership_id))
+        else:
+            check_may_record_type(role, event_type)
 
     def flag_inactivity(self, partnership_id: UUID, *, today: date) -> Recorded | None:
         """The inactivity job's command: flag the spell and the overdue plans of one partnership."""

@@ -202,9 +202,13 @@ class Projection:
 
     def apply_batch(self, tx: Tx, events: Sequence[Partnership.Event], notification_ids: Sequence[int]) -> None:
         """Append the events to the log and the event lists, then change each partnership touched by them."""
-        touched = self.append_entries(tx, [entry_of(e, 0) for e in events], notification_ids)
-        for pid, entries in touched.items():
-            if not self.advance(tx, pid, entries):
+        self.apply_entries(tx, [entry_of(e, 0) for e in events], notification_ids)
+
+    def apply_entries(self, tx: Tx, entries: Sequence[dict[str, Any]], notification_ids: Sequence[int]) -> None:
+        """:meth:`apply_batch` of the events' log entries."""
+        touched = self.append_entries(tx, entries, notification_ids)
+        for pid, own in touched.items():
+            if not self.advance(tx, pid, own):
                 self.refold(tx, pid)
 
     def append_entries(

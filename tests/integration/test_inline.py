@@ -44,7 +44,7 @@ def test_a_failing_projection_does_not_refuse_the_write(services: Any, monkeypat
     def broken(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("projection bug")
 
-    monkeypatch.setattr(Projection, "apply_batch", broken)
+    monkeypatch.setattr(Projection, "apply_entries", broken)
     position = _note(services, pid, "kept")
     assert services.tracker.recorder.max_notification_id() == position
     assert services.projection.position == position - 1  # the views rolled back to their savepoint
