@@ -199,7 +199,16 @@ def step(state: State, fact: Fact) -> tuple[State, Effect]:
         changes["references"] = _merge(state.references, refs)
     if fact.type in ACTIVITY_TYPES and fact.occurred_on is not None:
         changes["last_activity_on"] = _later(state.last_activity_on, fact.occurred_on)
-    return (replace(state, **changes) if changes else state), effect
+    return (_changed(state, changes) if changes else state), effect
+
+
+def _changed(state: State, changes: dict[str, Any]) -> State:
+    """``dataclasses.replace`` for the fold's hot path: the same new State, without re-running ``__init__``
+    (the fold makes one per fact, and ``replace`` was a sixth of a rebuild's time)."""
+    new = object.__new__(State)
+    new.__dict__.update(state.__dict__)
+    new.__dict__.update(changes)
+    return new
 
 
 def apply_fact(state: State, fact: Fact) -> State:

@@ -61,23 +61,27 @@ def document_of_facts(
     """The Partnership and its inactivity markers, folded from already parsed facts (``exists``: the day the
     whole history exists from, when ``facts`` are only what happened by a day)."""
     state = rules.fold(facts, exists=exists)
-    reg = rules.registration(facts)
     imprecise = [f.when.last for f in rules.business_order(facts) if f.when is not None and f.when.approximate]
-    registered = {
+    return document_of_state(
+        partnership_id,
+        state,
+        registered_of(facts),
+        version=max(f.version for f in facts),
+        exists_from=exists or rules.exists_from(facts),
+        approximate_until=max(imprecise) if imprecise else None,
+    )
+
+
+def registered_of(facts: Sequence[Fact]) -> dict[str, Any]:
+    """What the document takes from the registration."""
+    reg = rules.registration(facts)
+    return {
         "partner_country": reg.data["partner_country"],
         "partner_kind": reg.data["partner_kind"],
         "local_party": reg.data["local_party"],
         "description": reg.data.get("description"),
         "registered_at": reg.recorded_at.isoformat(),
     }
-    return document_of_state(
-        partnership_id,
-        state,
-        registered,
-        version=max(f.version for f in facts),
-        exists_from=exists or rules.exists_from(facts),
-        approximate_until=max(imprecise) if imprecise else None,
-    )
 
 
 def document_of_state(

@@ -24,7 +24,7 @@ from domain.partnership import Partnership
 from domain.values import ACTIVE, INTENT
 from infrastructure.store import Db, Tx
 from projections import folds
-from projections.documents import document_of_facts, fact_of, reminder_documents
+from projections.documents import document_of_state, fact_of, registered_of, reminder_documents
 from projections.log import GENESIS_HASH, canonical, chain_hash, entry_of
 
 #: Advisory lock key serializing projection writers on PostgreSQL.
@@ -298,7 +298,15 @@ class Projection:
                 (pid,),
             ).fetchall()
         facts = [fact_of(r) for r in rows]
-        doc, markers = document_of_facts(pid, facts)
+        kept = folds.kept_of(facts)  # the fold, once: the document is made from its state
+        doc, markers = document_of_state(
+            pid,
+            kept.folded.state,
+            registered_of(facts),
+            version=max(f.version for f in facts),
+            exists_from=kept.folded.exists,
+            approximate_until=kept.approximate_until,
+        )
         history = rules.history(facts)
         updates = []
         for row in rows:
@@ -311,7 +319,7 @@ class Projection:
             f"UPDATE {t('view_events')} SET effect = ?, ineffective_by = ? WHERE partnership_id = ? AND version = ?",
             updates,
         )
-        self._write_row(tx, pid, doc, markers, folds.kept_of(facts), replace=True)
+        self._write_row(tx, pid, doc, markers, kept, replace=True)
         self._write_checkpoints(tx, pid, folds.checkpoints(facts), all_of_them=True)
         self._write_areas(tx, pid, doc["areas"])
         self._write_reminders(
