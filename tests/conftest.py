@@ -1,9 +1,9 @@
 """Shared fixtures: a fresh real store per test, the app over it, and one user (with an API token) per role.
 
 The store is an SQLite file under tmp_path, or, with ``TEST_BACKEND=postgres`` and
-``TEST_DATABASE_URL``, a fresh PostgreSQL schema of the test's own, dropped when it ends
-(see ``tests/backend.py``). The same tests run on both; ``@pytest.mark.sqlite_only`` marks
-the few that are about the SQLite file itself."""
+``TEST_DATABASE_URL``, a PostgreSQL schema of the test's own, exactly as new (pooled: put back
+as new, or dropped, when the test ends; see ``tests/backend.py``). The same tests run on both;
+``@pytest.mark.sqlite_only`` marks the few that are about the SQLite file itself."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
+from typing import Any
 
+import backend
 import pytest
 from backend import BACKEND, ORGANISATION, POSTGRES, Store, check_backend, database_for, drop_stores
 from flask import Flask
@@ -35,21 +37,40 @@ def pytest_report_header() -> str:
     return f"store backend: {BACKEND}"
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if POSTGRES:
+        backend.drop_pool()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if POSTGRES:
+        stats = backend.pool_stats
+        terminalreporter.write_line(
+            f"PostgreSQL test schemas: {stats['made']} made, {stats['reused']} put back as new and reused,"
+            f" {stats['dropped']} dropped"
+        )
+
+
 #: Fixtures through which a test reaches a store (every other store fixture depends on one of them).
 STORE_FIXTURES = frozenset({"config", "database_url", "services", "tmp_path", "tmp_path_factory"})
 #: Where the tests of pure logic live: without a store fixture they cannot tell the two stores apart.
 PURE_PLACES = ("unit/", "test_architecture.py")
+#: Tests about the HTTP servers alone (the store only answers the health check): run once, in the SQLite run.
+SERVER_ONLY = ("integration/test_exposure.py::test_half_open_connections_block_nobody",)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if not POSTGRES:
         return
     skip = pytest.mark.skip(reason="about the SQLite file itself (TEST_BACKEND=postgres)")
+    once = pytest.mark.skip(reason="about the HTTP server, not the store: run once, on SQLite")
     kept, pure = [], []
     for item in items:
         if item.get_closest_marker("sqlite_only"):
             item.add_marker(skip)
         place = item.path.relative_to(Path(__file__).parent).as_posix()
+        if f"{place}::{getattr(item, 'originalname', item.name)}" in SERVER_ONLY:
+            item.add_marker(once)
         touches_store = STORE_FIXTURES & set(getattr(item, "fixturenames", ()))
         (pure if place.startswith(PURE_PLACES) and not touches_store else kept).append(item)
     if pure:  # they ran on SQLite already, and no store is involved: running them again proves nothing new
@@ -59,19 +80,22 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(autouse=True)
 def _drop_test_stores() -> Iterator[None]:
-    """The PostgreSQL schemas a test made are dropped after it (after every other fixture's teardown)."""
+    """The PostgreSQL schemas a test used are put back as new, or dropped, after it (after every other
+    fixture's teardown)."""
     yield
     drop_stores()
 
 
 def backend_database(tmp_path: Path) -> str:
-    """The TRACKER_DATABASE of this test's store: ``tmp_path/events.db``, or a fresh PostgreSQL schema's URL."""
-    return database_for(tmp_path, init=False)
+    """The TRACKER_DATABASE of this test's store: ``tmp_path/events.db`` (not created yet), or a PostgreSQL
+    schema's URL whose tables are made as ``tracker db init`` makes them (a new store either way: in-process
+    services open it with ``create_tables`` on, which makes the same tables and rows)."""
+    return database_for(tmp_path)
 
 
 @pytest.fixture
 def config(tmp_path: Path) -> Config:
-    """The test's store; in-process fixtures create its tables themselves (``create_tables`` on).
+    """The test's new store; in-process fixtures open it with table creation on (``create_tables``).
 
     The register is the county's (as ``TRACKER_ORGANISATION`` would say), so an omitted ``local_party`` is it.
     """
