@@ -4,7 +4,7 @@
   an ``inactivity_flagged`` event for each); reported as milliseconds per flagged partnership (informative);
 * ``steady``: a second scan the same day, nothing left to flag (the normal daily cost once flags exist);
 * ``raw`` (baseline): ``SELECT id FROM view_partnerships WHERE status IN ('intent','active') AND
-  last_activity_on < ?`` on a plain sqlite3 connection to the same file (psycopg on PostgreSQL).
+  last_activity_end < ?`` on a plain sqlite3 connection to the same file (psycopg on PostgreSQL).
 
 Steady and raw run in blocks, interleaved, median over repeats.
 """
@@ -20,7 +20,7 @@ from application.jobs import scan_inactivity
 from bench.common import TODAY, Series, median, pg_connect, repeats, rotated, say, schema_of, table, timed
 from projections.queries import Clock
 
-RAW_SQL = "SELECT id FROM view_partnerships WHERE status IN ('intent', 'active') AND last_activity_on < ?"
+RAW_SQL = "SELECT id FROM view_partnerships WHERE status IN ('intent', 'active') AND last_activity_end < ?"
 
 
 @dataclass(frozen=True)
