@@ -22,7 +22,7 @@ from application.users import UserStore
 from domain.errors import InvalidField, ReminderNotFound, ReminderNotOpen
 from domain.event_types import RETRACTED_TYPE
 from domain.partnership import Partnership
-from domain.tracker import Recorded, Tracker
+from domain.tracker import CLOCK_SLACK, Recorded, Tracker
 from infrastructure.store import Db
 from projections import bulk, queries
 from projections.audit import verify_store
@@ -159,11 +159,18 @@ class Services:
         days = self.config.inactivity_days
         return self.execute(lambda t: t.flag_inactivity(partnership_id, today=today, days=days))
 
-    def acknowledge_reminder(self, reminder_id: str, *, note: str | None, user: str) -> dict[str, Any]:
-        """Acknowledge an open reminder (the one command behind the API and the dashboard); the reminder after."""
+    def acknowledge_reminder(
+        self, reminder_id: str, *, note: str | None, user: str, since: datetime | None = None
+    ) -> dict[str, Any]:
+        """Acknowledge an open reminder (the one command behind the API and the dashboard); the reminder after.
+
+        ``since``: a retry of an attempt begun then whose outcome is unknown; when that attempt acknowledged
+        the reminder (the same user and note, since then), that is the answer rather than "not open"."""
         reminder = queries.get_reminder(self.db, reminder_id)
         if reminder is None:
             raise ReminderNotFound(reminder_id)
+        if not reminder["open"] and since is not None and _acknowledged_since(reminder, user, note, since):
+            return reminder
         if not reminder["open"]:
             raise ReminderNotOpen(reminder_id)
         self.execute(
@@ -315,6 +322,18 @@ def _check_schema(config: Config) -> None:
         found = conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,)).fetchone()
     if not found:
         raise ConfigError(f"TRACKER_DATABASE: schema {schema!r} does not exist (create it, then run `tracker db init`)")
+
+
+def _acknowledged_since(reminder: Mapping[str, Any], user: str, note: str | None, since: datetime) -> bool:
+    """Whether ``reminder`` was acknowledged by ``user`` with ``note`` at or after ``since`` (less the clock
+    slack allowed between processes)."""
+    at = reminder.get("acknowledged_at")
+    return (
+        at is not None
+        and reminder.get("acknowledged_by") == user
+        and reminder.get("note") == note
+        and datetime.fromisoformat(at) >= since - CLOCK_SLACK
+    )
 
 
 def build_services(config: Config, *, catch_up: bool = True) -> Services:

@@ -447,10 +447,11 @@ def history(facts: Sequence[Fact]) -> History:
                     Effect(before, after) if before != after else Effect(before, after, "keeps_status")
                 )
             for version, effect in then.items():
-                if version not in lost_by:
-                    current = now.get(version)
-                    if current is None or _lost(effect, current):
-                        lost_by[version] = g.version
+                current = now.get(version)
+                if current is None or _lost(effect, current):
+                    lost_by.setdefault(version, g.version)
+                else:  # it has its effect again (the culprit was retracted, say): a later loss has its own culprit
+                    lost_by.pop(version, None)
         if g.version in now:
             then[g.version] = now[g.version]
     out = dict(now)
@@ -487,9 +488,10 @@ def _lost(then: Effect, now: Effect) -> bool:
 def made_ineffective(facts: Sequence[Fact]) -> dict[int, int]:
     """Entries that took effect when recorded but no longer do, each with the later-recorded entry that did it.
 
-    An entry is judged by the fold of what was known right after it was recorded; the culprit is the first
-    entry recorded after it whose recording left it without that effect (only an entry dated no later than it,
-    a back-dated one, or a retraction can). See :func:`history`.
+    An entry is judged by the fold of what was known right after it was recorded; the culprit is the entry
+    recorded after it whose recording left it without that effect since it last had it (only an entry dated no
+    later than it, a back-dated one, or a retraction can): a culprit later retracted gave the effect back, and
+    a later loss names its own culprit. See :func:`history`.
     """
     return dict(history(facts).made_ineffective)
 

@@ -208,6 +208,21 @@ def _kept_effects(db: Db, rows: Sequence[Any]) -> dict[tuple[str, int], dict[str
     return out
 
 
+def same_entries(db: Db, partnership_id: str, entry: dict[str, Any]) -> list[dict[str, Any]]:
+    """The partnership's entries (not retracted) of the same type, business date and fields as ``entry`` (a log
+    entry not yet recorded): a second one is most often the same thing recorded twice."""
+    if _unstorable(partnership_id):
+        return []
+    data = json.dumps(entry["data"], ensure_ascii=False, sort_keys=True)
+    with db.transaction(write=False) as tx:
+        rows = tx.execute(
+            f"SELECT version, recorded_at, recorded_by FROM {db.table('view_events')} WHERE partnership_id = ?"
+            " AND type = ? AND occurred_on = ? AND data = ? AND retracted_by IS NULL ORDER BY version",
+            (partnership_id, entry["type"], entry["occurred_on"], data),
+        ).fetchall()
+    return [dict(r) for r in rows]
+
+
 def list_events(db: Db, partnership_id: str) -> list[dict[str, Any]] | None:
     """The partnership's events, oldest first (by version), retracted ones marked; None if unknown."""
     rows = _event_rows(db, partnership_id)

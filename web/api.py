@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable
 from datetime import datetime
 from functools import wraps
@@ -203,6 +204,8 @@ def list_partnerships() -> Response:
 
 #: The namespace of registration ids derived from a user's Idempotency-Key.
 REGISTRATION_IDS = UUID("6f1c3a52-8d0e-4c7b-9a51-2f4e8b7d0c13")
+#: How long a repeat waits for the first request with its Idempotency-Key to be answered (then 503, retry).
+WAIT_FOR_FIRST = 5.0
 #: Headers repeated with a kept answer.
 REPLAYED_HEADERS = ("Location", "ETag", "Content-Type")
 
@@ -237,16 +240,24 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Response]:
             request.get_data(cache=True),
             request.headers.get("If-Match", ""),
         )
-        try:
-            kept, g.resumed_since = replies.resume(user, key, print_)
-        except KeyReused:
-            raise ApiError(
-                422, "idempotency_key_reused", {"Idempotency-Key": [request_message("idempotency_key_reused")]}
-            ) from None
-        except StillRunning:
-            busy = current_app.make_response(current_app.handle_user_exception(ApiError(409, "idempotency_key_busy")))
-            busy.headers["Retry-After"] = "1"
-            return busy
+        waited_until = time.monotonic() + WAIT_FOR_FIRST
+        while True:
+            try:
+                kept, g.resumed_since = replies.resume(user, key, print_)
+                break
+            except KeyReused:
+                raise ApiError(
+                    422, "idempotency_key_reused", {"Idempotency-Key": [request_message("idempotency_key_reused")]}
+                ) from None
+            except StillRunning:
+                # the same request is being answered: wait for that answer, which is this one's too
+                if time.monotonic() >= waited_until:  # not a 409: that would be a conflict with its own write
+                    busy = current_app.make_response(
+                        current_app.handle_user_exception(ApiError(503, "idempotency_key_busy"))
+                    )
+                    busy.headers["Retry-After"] = "1"
+                    return busy
+                time.sleep(0.05)
         if kept is not None:
             return Response(kept.body, status=kept.status, headers=kept.headers)
         try:
@@ -415,7 +426,9 @@ def list_reminders() -> Response:
 @idempotent
 def acknowledge_reminder(rid: str) -> Response:
     fields = AcknowledgeReminderSchema().load(json_body(allow_empty=True))
-    return jsonify(services().acknowledge_reminder(rid, note=fields.get("note"), user=current_user().name))
+    return jsonify(
+        services().acknowledge_reminder(rid, note=fields.get("note"), user=current_user().name, since=resumed_since())
+    )
 
 
 @bp.get("/openapi.json")

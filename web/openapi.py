@@ -21,12 +21,15 @@ ERRORS = {
     "409": "Conflict: stale If-Match version, or not allowed in the partnership's status",
     "422": "A field is invalid",
     "429": "Too many failed attempts (bad tokens) from this address: wait as Retry-After says",
+    "503": "The store is unavailable (database unreachable, disk full): retry after Retry-After seconds, with the"
+    " same Idempotency-Key",
 }
 
 
 def _responses(ok: str, schema: str, *errors: str) -> dict[str, Any]:
     out: dict[str, Any] = {ok: {"description": "OK", "content": {"application/json": {"schema": schema}}}}
-    for code in (*errors, "429") if "401" in errors else errors:  # credentials are checked: failures are limited
+    codes = (*errors, "429") if "401" in errors else errors  # credentials are checked: failures are limited
+    for code in (*codes, "503"):  # every answer needs the store
         out[code] = {"description": ERRORS[code], "content": {"application/json": {"schema": "Error"}}}
     return out
 
@@ -124,7 +127,13 @@ def openapi_document() -> dict[str, Any]:
             "get": {
                 "summary": "Liveness and the log's head position",
                 "security": [],
-                "responses": _responses("200", "Health"),
+                "responses": {
+                    **_responses("200", "Health"),
+                    "503": {
+                        "description": 'The store is unavailable: {"status": "unavailable", "store": the reason}',
+                        "content": {"application/json": {"schema": {"type": "object"}}},
+                    },
+                },
             }
         },
     )

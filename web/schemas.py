@@ -536,3 +536,9 @@ class ErrorSchema(Schema):
         values=fields.List(fields.String()),
         metadata={"description": "Per field, the stable codes of its messages, in the order of fields."},
     )
+    partnership_id = fields.UUID(
+        metadata={
+            "description": "Only on a 503 to a registration sent without Idempotency-Key: the id it was given, "
+            "which may have been recorded; look it up before registering again."
+        }
+    )

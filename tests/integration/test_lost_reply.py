@@ -183,3 +183,42 @@ def test_through_the_api_a_note_answered_503_after_its_commit_is_kept_once_when_
     assert types(services, pid) == ["partnership_registered", "note_added"]
     again = client.post(f"/api/v1/partnerships/{pid}/events", json=body, headers=sent)  # now kept
     assert again.status_code == 201 and again.json == retried.json
+
+
+def test_through_the_api_an_acknowledgement_answered_503_after_its_commit_is_its_own_answer_when_retried(
+    client: FlaskClient, services: Services, headers: dict[str, dict[str, str]]
+) -> None:
+    """The manager's acknowledgement commits, then the store fails (503); the retry with the same key finds the
+    reminder acknowledged by that very attempt and answers 200 with it, not 409 "not open". Another manager's
+    retry-less acknowledgement of the same reminder is still refused."""
+    import sqlite3
+
+    from eventsourcing.persistence import OperationalError
+
+    pid = register(services)
+    services.record_event(pid, "letter_of_intent_signed", {"occurred_on": date(2019, 5, 1)}, user="ala")
+    assert services.flag_inactivity(pid, today=date(2026, 11, 30)) is not None
+    (reminder,) = queries.list_reminders(services.db, is_open=True)
+    original = services.tracker.save
+
+    def save(*aggregates: Any, **kwargs: Any) -> Any:
+        original(*aggregates, **kwargs)  # committed
+        try:
+            raise sqlite3.OperationalError("disk I/O error")
+        except sqlite3.OperationalError as e:
+            raise OperationalError(str(e)) from e
+
+    url = f"/api/v1/reminders/{reminder['id']}/acknowledge"
+    sent = {**headers["manager"], "Idempotency-Key": "ack-1"}
+    services.tracker.save = save  # type: ignore[method-assign]
+    try:
+        first = client.post(url, json={"note": "dzwoniłem"}, headers=sent)
+    finally:
+        services.tracker.save = original  # type: ignore[method-assign]
+    assert first.status_code == 503
+    retried = client.post(url, json={"note": "dzwoniłem"}, headers=sent)
+    assert retried.status_code == 200, retried.json
+    assert retried.json["open"] is False and retried.json["note"] == "dzwoniłem"
+    assert types(services, pid).count("reminder_acknowledged") == 1
+    refused = client.post(url, json={"note": "dzwoniłem"}, headers={**headers["manager"], "Idempotency-Key": "ack-2"})
+    assert refused.status_code == 409

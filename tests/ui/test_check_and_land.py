@@ -228,6 +228,26 @@ def test_a_confirmation_sent_twice_records_once_and_both_land_on_the_entry(
     assert officer.post(path, data=again).status_code == 302 and log_position(services) == before + 2
 
 
+def test_the_review_of_an_entry_already_in_the_log_says_so(
+    signed_in: Callable[..., FlaskClient], services: Services, bar: str
+) -> None:
+    """Back, then the form sent again (a new review, a new key): the review names the identical entry already
+    recorded, with a link to it, before anything is recorded twice. A different text is not warned about."""
+    officer = signed_in("officer")
+    path = f"/partnerships/{bar}/record/school_joined"
+    typed = {"occurred_on": "2019-05", "school_name": "Szkoła Podstawowa nr 5 w Piasecznie", "side": "local"}
+    first = officer.post(path, data=confirmation_of(post_form(officer, path, typed).get_data(as_text=True)))
+    assert first.status_code == 302
+    version = int(first.headers["Location"].rsplit("#event-", 1)[1])
+    before = log_position(services)
+    html = post_form(officer, path, typed).get_data(as_text=True)
+    assert 'id="same-entries"' in html and "Ten sam wpis jest już w rejestrze" in html
+    assert f'href="/partnerships/{bar}#event-{version}">#{version}</a>' in html
+    assert log_position(services) == before
+    other = post_form(officer, path, {**typed, "school_name": "Liceum nr 1"}).get_data(as_text=True)
+    assert 'id="same-entries"' not in other
+
+
 def test_a_registration_confirmed_twice_is_one_partnership(
     signed_in: Callable[..., FlaskClient], services: Services
 ) -> None:

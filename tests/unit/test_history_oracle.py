@@ -50,13 +50,17 @@ def reference_made_ineffective(facts: Sequence[Fact]) -> dict[int, int]:
         if then is None or not rules._lost(then, now[f.version]):
             continue
         key = rules.sort_key(f)
+        culprit = None  # the entry since whose recording f has been without its effect
         for g in by_version:
             if g.version <= f.version or not (g.type == rules.RETRACTED or rules.sort_key(g)[0] <= key[0]):
                 continue
             effect = rules.fold([h for h in by_version if h.version <= g.version]).effects.get(f.version)
             if effect is None or rules._lost(then, effect):
-                out[f.version] = g.version
-                break
+                culprit = culprit or g.version
+            else:
+                culprit = None
+        if culprit is not None:
+            out[f.version] = culprit
     return out
 
 
@@ -101,3 +105,20 @@ def test_a_back_dated_suspension_is_found_as_the_culprit_of_both_entries_it_undi
         Fact(5, "partnership_terminated", BusinessDate.of(day.replace(year=2020)), FIRST_RECORD, {"reason": "y"}),
     ]
     assert rules.history(facts).made_ineffective == {3: 5, 4: 5} == reference_made_ineffective(facts)
+
+
+def test_a_retracted_culprit_gives_the_effect_back_and_a_later_loss_names_its_own_culprit() -> None:
+    """A tester's history: a back-dated termination (4) took a suspension's (3) effect, was retracted (5), and a
+    later-recorded termination (6) took it again: 6 is the culprit, not the retracted 4."""
+    at = lambda text: BusinessDate.parse(text)  # noqa: E731
+    facts = [
+        registration(partner_name="Gmina Stara"),
+        Fact(2, "agreement_signed", at("2020-01-01"), FIRST_RECORD, {"agreement_kind": "partnership"}),
+        Fact(3, "cooperation_suspended", at("2022-01-01"), FIRST_RECORD, {"reason": "x"}),
+        Fact(4, "partnership_terminated", at("2021-01-01"), FIRST_RECORD, {"reason": "y"}),
+        Fact(5, "event_retracted", at("2026-11-30"), FIRST_RECORD, {"retracts": 4, "reason": "pomyłka"}),
+        Fact(6, "partnership_terminated", at("2021-06-01"), FIRST_RECORD, {"reason": "z"}),
+    ]
+    assert rules.history(facts).made_ineffective == {3: 6} == reference_made_ineffective(facts)
+    assert rules.history(facts[:4]).made_ineffective == {3: 4}
+    assert rules.history(facts[:5]).made_ineffective == {}

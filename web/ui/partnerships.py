@@ -27,6 +27,7 @@ from domain.event_types import event_type as type_row
 from domain.values import AREAS, STATUSES
 from projections import queries
 from projections.documents import preview_document
+from projections.log import entry_of
 from web.api import partnership_id
 from web.auth import EVERYONE, MANAGERS, WRITERS, current_user
 from web.errors import ApiError
@@ -345,9 +346,11 @@ def _review(
         form.refuse(e)
         return None
     preview = preview_document(partnership.fact_list(), event)
+    same = [] if target is not None else queries.same_entries(services().db, doc["id"], entry_of(event, 0))
     return render_template(
         "partnerships/review.html",
         doc=doc,
+        same=same,
         entry=timeline([preview])[0],
         kept=[(name, value) for name, value in request.form.items(multi=True) if name not in FLAGS],
         action=action,
