@@ -232,7 +232,7 @@ def list_events(db: Db, partnership_id: str) -> list[dict[str, Any]] | None:
 
 def get_event(db: Db, partnership_id: str, version: int) -> dict[str, Any] | None:
     """One event, with its effect as the partnership's whole history applies it now."""
-    if _unstorable(partnership_id):
+    if _unstorable(partnership_id) or not 0 < version < 2**63:  # a version no store can hold is no event
         return None
     with db.transaction(write=False) as tx:
         row = tx.execute(
