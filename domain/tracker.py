@@ -29,8 +29,8 @@ MAX_ATTEMPTS = 60
 OWN_WRITE_WINDOW = timedelta(minutes=5)
 #: How far apart two processes' clocks may be when a retry compares an earlier attempt's time with its events'.
 CLOCK_SLACK = timedelta(seconds=5)
-#: How many of a partnership's newest events a resumed write looks through for its earlier attempt.
-RESUME_DEPTH = 100
+#: How many of a partnership's events a resumed write reads at a time, newest first, looking for its earlier attempt.
+RESUME_PAGE = 100
 
 
 @dataclass(frozen=True)
@@ -188,15 +188,20 @@ class Tracker(Application):
 
     def _written_since(self, partnership_id: UUID, pending: list[Partnership.Event], since: datetime) -> int | None:
         """The version at which an earlier attempt of this write, begun at ``since``, stored these same events
-        (the same types and content, at whatever version), or None. Only the events recorded since then (less
-        :data:`CLOCK_SLACK`) are looked at, the newest :data:`RESUME_DEPTH` at most."""
+        (the same types and content, at whatever version), or None. Every event recorded since then (less
+        :data:`CLOCK_SLACK`) is looked at, newest first, a page of :data:`RESUME_PAGE` at a time: however many
+        other writers wrote in between (a minute of sixteen writers is hundreds of events)."""
         if not pending:
             return None
         stored: list[Partnership.Event] = []
-        for event in self.events.get(partnership_id, desc=True, limit=RESUME_DEPTH):
-            if event.timestamp < since - CLOCK_SLACK:
+        below: int | None = None
+        while True:
+            page = list(self.events.get(partnership_id, desc=True, limit=RESUME_PAGE, lte=below))
+            older = [e for e in page if e.timestamp < since - CLOCK_SLACK]
+            stored += [e for e in page if e.timestamp >= since - CLOCK_SLACK]
+            if older or len(page) < RESUME_PAGE:
                 break
-            stored.append(event)
+            below = page[-1].originator_version - 1
         stored.reverse()
         n = len(pending)
         for start in range(len(stored) - n + 1):

@@ -222,3 +222,20 @@ def test_through_the_api_an_acknowledgement_answered_503_after_its_commit_is_its
     assert types(services, pid).count("reminder_acknowledged") == 1
     refused = client.post(url, json={"note": "dzwoniłem"}, headers={**headers["manager"], "Idempotency-Key": "ack-2"})
     assert refused.status_code == 409
+
+
+def test_a_note_resumed_after_many_other_writes_still_finds_its_earlier_write(services: Services) -> None:
+    """The fault run's case: the first attempt committed, its server died, and before the retry's claim went
+    stale other writers added 150 events to the same partnership: the retry still finds its write, however far
+    back, and is answered with it (not written a second time)."""
+    from datetime import UTC, datetime
+
+    pid = register(services)
+    began = datetime.now(UTC)
+    note = {"occurred_on": date(2020, 1, 1), "text": "the lost one"}
+    first = services.record_event(pid, "note_added", note, user="ala")
+    for n in range(150):
+        services.record_event(pid, "note_added", {"occurred_on": date(2020, 1, 1), "text": f"other {n}"}, user="ewa")
+    again = services.record_event(pid, "note_added", note, user="ala", since=began)
+    assert again.version == first.version == 2
+    assert [e["data"].get("text") for e in queries.list_events(services.db, str(pid))].count("the lost one") == 1
