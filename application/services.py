@@ -166,6 +166,8 @@ class Services:
 
         ``since``: a retry of an attempt begun then whose outcome is unknown; when that attempt acknowledged
         the reminder (the same user and note, since then), that is the answer rather than "not open"."""
+        if since is not None:  # the failed attempt may have written without its read models following (PostgreSQL)
+            self.projection.catch_up()
         reminder = queries.get_reminder(self.db, reminder_id)
         if reminder is None:
             raise ReminderNotFound(reminder_id)
