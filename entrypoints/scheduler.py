@@ -30,10 +30,16 @@ log = logging.getLogger("tracker.scheduler")
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 300}
 
 
+#: One job at a time opens the store: two jobs starting together (the outbox runs at start) would otherwise make
+#: the library's PostgreSQL tables and functions at once when table creation is on ("tuple concurrently updated").
+_OPENING = threading.Lock()
+
+
 def _with_services(config: Config, work: Callable[[Any], Any]) -> Any:
     from application.services import build_services
 
-    services = build_services(config)
+    with _OPENING:
+        services = build_services(config)
     try:
         return work(services)
     finally:
