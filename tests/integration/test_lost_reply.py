@@ -51,6 +51,30 @@ def answers_lost(services: Services, times: int = 1) -> Iterator[list[int]]:
         tracker.save = original  # type: ignore[method-assign]
 
 
+@contextmanager
+def committed_then_failing(services: Services) -> Iterator[None]:
+    """Every save commits, then fails as the store does when its COMMIT's outcome is unknown (SQLite reporting
+    a failed COMMIT that did land; PostgreSQL's connection dead before its answer): the API answers 503."""
+    import sqlite3
+
+    from eventsourcing.persistence import OperationalError
+
+    original = services.tracker.save
+
+    def save(*aggregates: Any, **kwargs: Any) -> Any:
+        original(*aggregates, **kwargs)  # committed
+        try:
+            raise sqlite3.OperationalError("disk I/O error")
+        except sqlite3.OperationalError as e:
+            raise OperationalError(str(e)) from e
+
+    services.tracker.save = save  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        services.tracker.save = original  # type: ignore[method-assign]
+
+
 def register(services: Services, name: str = "Miasto Bar") -> UUID:
     fields = {"partner_name": name, "partner_country": "ME", "partner_kind": "city", "local_party": "Powiat"}
     return services.register_partnership(fields, user="ala").partnership_id
@@ -155,27 +179,11 @@ def test_through_the_api_a_note_answered_503_after_its_commit_is_kept_once_when_
     """The save commits, then the store fails (as SQLite can report a failed COMMIT that did land, or
     PostgreSQL's connection dies before its answer and the library's retry cannot reach it): 503. The retry
     with the same key runs at once (no "still running") and answers with the note the first attempt wrote."""
-    import sqlite3
-
-    from eventsourcing.persistence import OperationalError
-
     pid = register(services)
-    original = services.tracker.save
-
-    def save(*aggregates: Any, **kwargs: Any) -> Any:
-        original(*aggregates, **kwargs)  # committed
-        try:
-            raise sqlite3.OperationalError("disk I/O error")
-        except sqlite3.OperationalError as e:
-            raise OperationalError(str(e)) from e
-
     body = {"type": "note_added", "occurred_on": "2020-01-01", "text": "x"}
     sent = {**headers["officer"], "Idempotency-Key": "note-1"}
-    services.tracker.save = save  # type: ignore[method-assign]
-    try:
+    with committed_then_failing(services):
         first = client.post(f"/api/v1/partnerships/{pid}/events", json=body, headers=sent)
-    finally:
-        services.tracker.save = original  # type: ignore[method-assign]
     assert first.status_code == 503 and first.json["code"] == "unavailable"
     retried = client.post(f"/api/v1/partnerships/{pid}/events", json=body, headers=sent)
     assert retried.status_code == 201, retried.json
@@ -191,30 +199,14 @@ def test_through_the_api_an_acknowledgement_answered_503_after_its_commit_is_its
     """The manager's acknowledgement commits, then the store fails (503); the retry with the same key finds the
     reminder acknowledged by that very attempt and answers 200 with it, not 409 "not open". Another manager's
     retry-less acknowledgement of the same reminder is still refused."""
-    import sqlite3
-
-    from eventsourcing.persistence import OperationalError
-
     pid = register(services)
     services.record_event(pid, "letter_of_intent_signed", {"occurred_on": date(2019, 5, 1)}, user="ala")
     assert services.flag_inactivity(pid, today=date(2026, 11, 30)) is not None
     (reminder,) = queries.list_reminders(services.db, is_open=True)
-    original = services.tracker.save
-
-    def save(*aggregates: Any, **kwargs: Any) -> Any:
-        original(*aggregates, **kwargs)  # committed
-        try:
-            raise sqlite3.OperationalError("disk I/O error")
-        except sqlite3.OperationalError as e:
-            raise OperationalError(str(e)) from e
-
     url = f"/api/v1/reminders/{reminder['id']}/acknowledge"
     sent = {**headers["manager"], "Idempotency-Key": "ack-1"}
-    services.tracker.save = save  # type: ignore[method-assign]
-    try:
+    with committed_then_failing(services):
         first = client.post(url, json={"note": "dzwoniłem"}, headers=sent)
-    finally:
-        services.tracker.save = original  # type: ignore[method-assign]
     assert first.status_code == 503
     retried = client.post(url, json={"note": "dzwoniłem"}, headers=sent)
     assert retried.status_code == 200, retried.json
