@@ -16,7 +16,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -334,3 +334,14 @@ def main(argv: Sequence[str]) -> int:
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))
+
+
+def eventually(check: Callable[[], Any], what: str, deadline_s: float = 60) -> Any:
+    """Poll ``check`` until it answers something true (bounded by ``deadline_s``, never a timing assertion);
+    that answer."""
+    deadline = time.monotonic() + deadline_s
+    while not (answer := check()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not so after {deadline_s} s")
+        time.sleep(0.05)
+    return answer

@@ -17,8 +17,7 @@ import os
 import signal
 import subprocess
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -34,7 +33,7 @@ from infrastructure.mail import Mailer
 from projections import queries
 from projections.outbox import Outbox
 
-from .helpers import TODAY, TRACKER, cli_env, open_services, record, register
+from .helpers import TODAY, TRACKER, cli_env, eventually, open_services, record, register
 from .smtp import Collector, SmtpServer
 
 pytestmark = pytest.mark.slow
@@ -93,15 +92,6 @@ class Scheduler:
         if self.popen.poll() is None:
             self.popen.kill()
             self.popen.wait(DEADLINE_S)
-
-
-def eventually(check: Callable[[], Any], what: str) -> Any:
-    deadline = time.monotonic() + DEADLINE_S
-    while not (answer := check()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not so after {DEADLINE_S} s")
-        time.sleep(0.05)
-    return answer
 
 
 @pytest.fixture

@@ -17,15 +17,13 @@ import os
 import signal
 import socket
 import subprocess
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from backend import POSTGRES
 
-from .helpers import TRACKER, cli_env, free_port, tracker, wait_for_health
+from .helpers import TRACKER, cli_env, eventually, free_port, tracker, wait_for_health
 
 pytestmark = pytest.mark.slow
 
@@ -120,16 +118,6 @@ def children(pid: int) -> set[int]:
             if stat is not None and stat[1] == pid and stat[0] not in ("Z", "X"):
                 found.add(int(entry.name))
     return found
-
-
-def eventually(check: Callable[[], Any], what: str) -> Any:
-    """Poll ``check`` until it answers something true (bounded by DEADLINE_S); that answer."""
-    deadline = time.monotonic() + DEADLINE_S
-    while not (answer := check()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not so after {DEADLINE_S} s")
-        time.sleep(0.05)
-    return answer
 
 
 def workers_of(server: Serving, count: int) -> set[int]:
