@@ -8,8 +8,10 @@ request that failed on the server's side (5xx) may have written before it failed
 around its COMMIT): its claim is *abandoned*, not released, and the next repeat *resumes* it at once,
 told since when the first attempt ran, so that it can find that attempt's write instead of writing again
 (:meth:`Replies.resume`). While a claim is open, a repeat is told to retry shortly. A claim left open by a
-process that died, or that could not be abandoned because the store was down (older than
-:data:`STALE_AFTER`), is resumed by the next repeat the same way.
+process that died is resumed by the next repeat the same way: at once when that process ran on this
+machine (the claim names its owner: the machine's boot, the process id and its start time, see
+:func:`this_process`), else when the claim is older than :data:`STALE_AFTER` (another machine's process,
+or a claim that could not be abandoned because the store was down).
 
 Kept at least :data:`KEPT_FOR` (the contract's 24 hours); older rows are removed as new keys arrive.
 The table lives beside the users (kept apart from the log).
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -44,7 +47,7 @@ DDL = (
         fingerprint TEXT NOT NULL,
         status INTEGER,
         body TEXT,
-        headers TEXT,
+        headers TEXT,  -- the kept answer's headers; until it is kept, the claim's owner (JSON)
         created_at TEXT NOT NULL,
         PRIMARY KEY (user_name, idem_key))""",
     "CREATE INDEX IF NOT EXISTS {index} ON {table} (created_at)",
@@ -116,8 +119,9 @@ class Replies:
             ).fetchone()
             if row is None:
                 tx.execute(
-                    f"INSERT INTO {self.table} (user_name, idem_key, fingerprint, created_at) VALUES (?, ?, ?, ?)",
-                    (user, key, print_, now.isoformat()),
+                    f"INSERT INTO {self.table} (user_name, idem_key, fingerprint, headers, created_at)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (user, key, print_, _owner_text(), now.isoformat()),
                 )
                 return None, None
             if row["fingerprint"] != print_:
@@ -125,12 +129,13 @@ class Replies:
             if row["status"] is not None:
                 return Reply(int(row["status"]), row["body"] or "", json.loads(row["headers"] or "{}")), None
             abandoned = (row["body"] or "").startswith(ABANDONED)
-            if not abandoned and datetime.fromisoformat(row["created_at"]) > now - STALE_AFTER:
+            fresh = datetime.fromisoformat(row["created_at"]) > now - STALE_AFTER
+            if not abandoned and fresh and not _owner_gone(row["headers"]):
                 raise StillRunning(key)
             began = _first_attempt(row)
             tx.execute(  # abandoned, or left open by a process that died: this repeat runs it
-                f"UPDATE {self.table} SET body = ?, created_at = ? WHERE user_name = ? AND idem_key = ?",
-                (RESUMED + began.isoformat(), now.isoformat(), user, key),
+                f"UPDATE {self.table} SET body = ?, headers = ?, created_at = ? WHERE user_name = ? AND idem_key = ?",
+                (RESUMED + began.isoformat(), _owner_text(), now.isoformat(), user, key),
             )
             return None, began
 
@@ -162,6 +167,70 @@ class Replies:
     def count(self) -> int:
         with self.db.transaction(write=False) as tx:
             return int(tx.scalar(f"SELECT COUNT(*) FROM {self.table}"))
+
+
+def _boot_id() -> str:
+    try:
+        with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as f:
+            return f.read().strip()
+    except OSError:
+        return ""
+
+
+def _pid_namespace() -> str:
+    """The process-id namespace this process sees (containers on one machine each have their own)."""
+    try:
+        return os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return ""
+
+
+def _started(pid: int) -> str | None:
+    """When process ``pid`` started (clock ticks since boot, from ``/proc``); None when there is no such process
+    or it has died (a zombie); "" when it exists but ``/proc`` cannot tell."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return None if fields[0] in ("Z", "X") else fields[19]  # a zombie is dead, only not yet reaped
+    except FileNotFoundError:
+        return None
+    except (OSError, IndexError):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return None
+        except OSError:
+            pass
+        return ""
+
+
+def this_process() -> dict[str, str | int | None]:
+    """Who holds a claim: this machine's boot and process-id namespace, this process and when it started (a
+    reused pid is another process)."""
+    pid = os.getpid()
+    return {"boot": _boot_id(), "pidns": _pid_namespace(), "pid": pid, "started": _started(pid)}
+
+
+def _owner_text() -> str:
+    return json.dumps({"owner": this_process()}, sort_keys=True)
+
+
+def _owner_gone(headers: str | None) -> bool:
+    """Whether the process that holds an unanswered claim is known to be dead: it ran on this machine, since
+    its boot, in the process-id namespace this one sees, and no process of that id and start time is running
+    now. Another machine's or container's (or an unnamed) owner is not known to be dead: its claim waits
+    until it is stale."""
+    try:
+        owner = json.loads(headers or "{}").get("owner") or {}
+    except (ValueError, AttributeError):
+        return False
+    boot, namespace = _boot_id(), _pid_namespace()
+    if not boot or owner.get("boot") != boot or not namespace or owner.get("pidns") != namespace:
+        return False
+    if not isinstance(owner.get("pid"), int):
+        return False
+    started = _started(owner["pid"])
+    return started is None or (bool(started) and bool(owner.get("started")) and started != owner["started"])
 
 
 def _first_attempt(row: dict[str, Any]) -> datetime:

@@ -79,14 +79,20 @@ class Services:
         return Partnership.register(uuid4(), recorded_by=user, today=self.today(), **self._with_local_party(fields))
 
     def register_partnership(
-        self, fields: Mapping[str, Any], *, user: str, partnership_id: UUID | None = None
+        self,
+        fields: Mapping[str, Any],
+        *,
+        user: str,
+        partnership_id: UUID | None = None,
+        request_id: str | None = None,
     ) -> Recorded:
         """Register a partnership as ``user``, dated by the office's today; ``local_party`` defaults to the
-        register's organisation (and is required when none is configured)."""
+        register's organisation (and is required when none is configured). ``request_id``: see
+        :meth:`record_event`."""
         fields = self._with_local_party(fields)
         return self.execute(
             lambda t: t.register_partnership(
-                fields, recorded_by=user, today=self.today(), partnership_id=partnership_id
+                fields, recorded_by=user, today=self.today(), partnership_id=partnership_id, request_id=request_id
             )
         )
 
@@ -121,12 +127,15 @@ class Services:
         role: str | None = None,
         expected_version: int | None = None,
         since: datetime | None = None,
+        request_id: str | None = None,
     ) -> Recorded:
         """Record one event as ``user`` (``expected_version``: refuse when the partnership moved on).
 
         ``role``: the user's role, whose rights (application/rights.py) are checked here, for the API and
         the UI alike; None only for the program's own writers (seed, import, tests), which act as no user.
         ``since``: a retry of an attempt begun then whose outcome is unknown (see ``Tracker.record_event``).
+        ``request_id``: the identity of the request, the same for each attempt at it (kept with the event: a
+        retry finds its own write by it).
         """
         self._check_rights(role, partnership_id, event_type, fields)
         return self.execute(
@@ -138,8 +147,14 @@ class Services:
                 today=self.today(),
                 expected_version=expected_version,
                 since=since,
+                request_id=request_id,
             )
         )
+
+    def written_by_request(self, partnership_id: UUID, request_id: str, since: datetime) -> int | None:
+        """The version of the event the request ``request_id`` recorded since ``since`` (an attempt whose outcome
+        is unknown), or None."""
+        return self.tracker.written_by_request(partnership_id, request_id, since)
 
     def _check_rights(self, role: str | None, partnership_id: UUID, event_type: str, fields: Mapping[str, Any]) -> None:
         """Refuse (NotPermitted) what the role may not record or retract, before anything is written.
@@ -160,7 +175,13 @@ class Services:
         return self.execute(lambda t: t.flag_inactivity(partnership_id, today=today, days=days))
 
     def acknowledge_reminder(
-        self, reminder_id: str, *, note: str | None, user: str, since: datetime | None = None
+        self,
+        reminder_id: str,
+        *,
+        note: str | None,
+        user: str,
+        since: datetime | None = None,
+        request_id: str | None = None,
     ) -> dict[str, Any]:
         """Acknowledge an open reminder (the one command behind the API and the dashboard); the reminder after.
 
@@ -182,6 +203,7 @@ class Services:
                 note=note,
                 recorded_by=user,
                 today=self.today(),
+                request_id=request_id,
             )
         )
         return queries.get_reminder(self.db, reminder_id)

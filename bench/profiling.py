@@ -26,7 +26,7 @@ from typing import Any
 
 from bench.appends import TrackerWriter
 from bench.common import OCCURRED_ON, TODAY, build_history, build_log, build_register, say, services_at, temp_dir
-from projections import store
+from infrastructure import store
 
 
 @contextmanager

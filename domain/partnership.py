@@ -29,7 +29,7 @@ from domain.values import MAX_INACTIVITY_DAYS, MIN_INACTIVITY_DAYS, RESOLUTION_P
 
 #: Fields every event carries outside its ``data``.
 ENVELOPE_FIELDS = frozenset(
-    {"originator_id", "originator_version", "timestamp", "originator_topic", "occurred_on", "recorded_by"}
+    {"originator_id", "originator_version", "timestamp", "originator_topic", "occurred_on", "recorded_by", "request_id"}
 )
 
 
@@ -55,6 +55,11 @@ def _upcast_adding(*new_fields: str, dates: tuple[str, ...] = ()) -> Any:
     return staticmethod(upcast_v1_v2)
 
 
+def _upcast_v2_v3(state: dict[str, Any]) -> None:
+    """Version 3 carries the identity of the request that recorded the event; older events have none."""
+    state.setdefault("request_id", None)
+
+
 class Partnership(Aggregate):
     """A partnership between the local government and one foreign partner."""
 
@@ -75,16 +80,22 @@ class Partnership(Aggregate):
         """Base of the partnership's events: what every recorded fact carries.
 
         Version 2 of every event: business dates are :class:`BusinessDate` (a day, a month or a
-        year, as given); version 1 stored days as ``date``, upcast on load.
+        year, as given); version 1 stored days as ``date``, upcast on load. Version 3: ``request_id``,
+        the identity of the request that recorded it (from the client's ``Idempotency-Key``, or made by
+        the server for the request; None for the program's own writes and for older events). It is kept
+        with the event so that a retry whose first attempt's outcome is unknown finds that attempt's write
+        exactly; it is not part of the event's canonical content (exports, hashes, the API's entries).
         """
 
         occurred_on: BusinessDate | None
         recorded_by: str
         reference: str | None
         note: str | None
+        request_id: str | None
 
-        class_version = 2
+        class_version = 3
         upcast_v1_v2 = _upcast_adding()
+        upcast_v2_v3 = staticmethod(_upcast_v2_v3)
 
         def apply(self, aggregate: Partnership) -> None:
             aggregate.remember(self)
@@ -98,8 +109,9 @@ class Partnership(Aggregate):
         description: str | None
         registered_on: date
 
-        class_version = 2
+        class_version = 3
         upcast_v1_v2 = _upcast_adding()
+        upcast_v2_v3 = staticmethod(_upcast_v2_v3)
 
     class LetterOfIntentSigned(Event):
         signatories: list[str] | None
@@ -256,6 +268,7 @@ class Partnership(Aggregate):
         occurred_on: BusinessDate | None = None,
         reference: str | None = None,
         note: str | None = None,
+        request_id: str | None = None,
     ) -> Partnership:
         occurred_on = _business_date("occurred_on", occurred_on)
         if occurred_on is not None and occurred_on.first > today:
@@ -276,9 +289,18 @@ class Partnership(Aggregate):
             reference=reference,
             note=note,
             recorded_by=recorded_by,
+            request_id=request_id,
         )
 
-    def record(self, event_type_name: str, fields: dict[str, Any], *, recorded_by: str, today: date) -> None:
+    def record(
+        self,
+        event_type_name: str,
+        fields: dict[str, Any],
+        *,
+        recorded_by: str,
+        today: date,
+        request_id: str | None = None,
+    ) -> None:
         """Record an officer-reported event after checking its fields and the rules (as of its own date)."""
         if event_type_name not in RECORDABLE:
             raise InvalidField("type", "not_recordable", event_type=event_type_name)
@@ -303,7 +325,7 @@ class Partnership(Aggregate):
             state = self.state_on(occurred_on.first)
             if not rules.allowed_in(event_type_name, state.status):
                 raise NotAllowedInStatus(event_type_name, state.status, occurred_on)
-        self._trigger(EVENT_CLASSES[event_type_name], fields, recorded_by)
+        self._trigger(EVENT_CLASSES[event_type_name], fields, recorded_by, request_id)
 
     def flag_inactivity(self, *, today: date, days: int) -> list[int]:
         """Flag this spell of inactivity and every overdue exchange plan, once each.
@@ -334,7 +356,15 @@ class Partnership(Aggregate):
             flagged.append(self.version)
         return flagged
 
-    def acknowledge(self, flagged_version: int, *, note: str | None, recorded_by: str, today: date) -> None:
+    def acknowledge(
+        self,
+        flagged_version: int,
+        *,
+        note: str | None,
+        recorded_by: str,
+        today: date,
+        request_id: str | None = None,
+    ) -> None:
         if not self.is_reminder_open(flagged_version):
             raise ReminderNotOpen(flagged_version)
         self._trigger(
@@ -346,6 +376,7 @@ class Partnership(Aggregate):
                 "reference": None,
             },
             recorded_by,
+            request_id,
         )
 
     def is_reminder_open(self, flagged_version: int) -> bool:
@@ -367,18 +398,21 @@ class Partnership(Aggregate):
         if version in rules.retracted_versions(facts):
             raise InvalidRetraction("already_retracted", version=version)
 
-    def _trigger(self, cls: type[Partnership.Event], fields: dict[str, Any], recorded_by: str) -> None:
+    def _trigger(
+        self, cls: type[Partnership.Event], fields: dict[str, Any], recorded_by: str, request_id: str | None = None
+    ) -> None:
         names = {f.name for f in dataclasses.fields(cls)} - {
             "originator_id",
             "originator_version",
             "timestamp",
             "recorded_by",
+            "request_id",
         }
         unknown = set(fields) - names
         if unknown:
             raise InvalidField(sorted(unknown)[0], "unknown_field")
         kwargs = {name: fields.get(name) for name in names}
-        self.trigger_event(cls, recorded_by=recorded_by, **kwargs)
+        self.trigger_event(cls, recorded_by=recorded_by, request_id=request_id, **kwargs)
 
 
 def event_type_of(event: Partnership.Event) -> str:

@@ -29,6 +29,8 @@ MAX_ATTEMPTS = 60
 OWN_WRITE_WINDOW = timedelta(minutes=5)
 #: How far apart two processes' clocks may be when a retry compares an earlier attempt's time with its events'.
 CLOCK_SLACK = timedelta(seconds=5)
+#: The prefix of a request identity derived from the client's key (see :func:`is_client_identity`).
+KEYED = "key:"
 #: How many of a partnership's events a resumed write reads at a time, newest first, looking for its earlier attempt.
 RESUME_PAGE = 100
 
@@ -63,8 +65,14 @@ class Tracker(Application):
         recorded_by: str,
         today: date,
         partnership_id: UUID | None = None,
+        request_id: str | None = None,
     ) -> Recorded:
-        partnership = Partnership.register(partnership_id or uuid4(), recorded_by=recorded_by, today=today, **fields)
+        """Register a partnership. ``request_id``: the identity of the request, kept with the event (see
+        :meth:`record_event`); with a ``partnership_id`` derived from the client's key, a retry of a
+        registration whose answer was lost finds its own partnership."""
+        partnership = Partnership.register(
+            partnership_id or uuid4(), recorded_by=recorded_by, today=today, request_id=request_id, **fields
+        )
         pending = list(partnership.pending_events)
         try:
             recordings = self.save(partnership)
@@ -84,17 +92,21 @@ class Tracker(Application):
         today: date,
         expected_version: int | None = None,
         since: datetime | None = None,
+        request_id: str | None = None,
     ) -> Recorded:
         """Record one event; with ``expected_version`` a stale version is refused, without it a lost race is retried.
 
+        ``request_id``: the identity of the request (the same for every attempt at it), kept with the event.
         ``since``: this is a retry of a request whose earlier attempt, begun at that moment, ended without an
         answer (its outcome unknown: the store went away around its COMMIT). When that attempt's event is in
-        the log (the same event by the same user, recorded since), it is the answer: not written again."""
+        the log (the event carrying this ``request_id``; without one, the same event by the same user, recorded
+        since), it is the answer: not written again."""
         return self._update(
             partnership_id,
             expected_version,
-            lambda p: p.record(event_type, dict(fields), recorded_by=recorded_by, today=today),
+            lambda p: p.record(event_type, dict(fields), recorded_by=recorded_by, today=today, request_id=request_id),
             since=since,
+            request_id=request_id,
         )
 
     def preview_event(
@@ -126,12 +138,22 @@ class Tracker(Application):
         return recorded if recorded.result else None
 
     def acknowledge_reminder(
-        self, partnership_id: UUID, flagged_version: int, *, note: str | None, recorded_by: str, today: date
+        self,
+        partnership_id: UUID,
+        flagged_version: int,
+        *,
+        note: str | None,
+        recorded_by: str,
+        today: date,
+        request_id: str | None = None,
     ) -> Recorded:
         return self._update(
             partnership_id,
             None,
-            lambda p: p.acknowledge(flagged_version, note=note, recorded_by=recorded_by, today=today),
+            lambda p: p.acknowledge(
+                flagged_version, note=note, recorded_by=recorded_by, today=today, request_id=request_id
+            ),
+            request_id=request_id,
         )
 
     def get_partnership(self, partnership_id: UUID) -> Partnership:
@@ -168,8 +190,19 @@ class Tracker(Application):
             return False
         first, last = pending[0].originator_version, pending[-1].originator_version
         stored = list(self.events.get(pending[0].originator_id, gt=first - 1, lte=last))
-        return len(stored) == len(pending) and all(
-            type(s) is type(p) and _content(s) == _content(p) and abs(s.timestamp - p.timestamp) < OWN_WRITE_WINDOW
+        if len(stored) != len(pending):
+            return False
+        if pending[0].request_id is not None and all(
+            type(s) is type(p) and s.request_id == p.request_id for s, p in zip(stored, pending, strict=True)
+        ):
+            return True  # this very request's write (the identity is the same for each attempt at it)
+        if is_client_identity(pending[0].request_id):
+            return False  # the client's key names this request: another request's event never passes for it
+        # a request without the client's key may be the same write sent again: the same content, moments apart
+        return all(
+            type(s) is type(p)
+            and _content(s, "request_id") == _content(p, "request_id")
+            and abs(s.timestamp - p.timestamp) < OWN_WRITE_WINDOW
             for s, p in zip(stored, pending, strict=True)
         )
 
@@ -186,13 +219,10 @@ class Tracker(Application):
             return Recorded(partnership_id, pending[-1].originator_version, 0, result)
         return None
 
-    def _written_since(self, partnership_id: UUID, pending: list[Partnership.Event], since: datetime) -> int | None:
-        """The version at which an earlier attempt of this write, begun at ``since``, stored these same events
-        (the same types and content, at whatever version), or None. Every event recorded since then (less
-        :data:`CLOCK_SLACK`) is looked at, newest first, a page of :data:`RESUME_PAGE` at a time: however many
-        other writers wrote in between (a minute of sixteen writers is hundreds of events)."""
-        if not pending:
-            return None
+    def _recorded_since(self, partnership_id: UUID, since: datetime) -> list[Partnership.Event]:
+        """The partnership's events recorded since ``since`` (less :data:`CLOCK_SLACK`), oldest first: read
+        newest first, a page of :data:`RESUME_PAGE` at a time, however many other writers wrote in between (a
+        minute of sixteen writers is hundreds of events)."""
         stored: list[Partnership.Event] = []
         below: int | None = None
         while True:
@@ -203,11 +233,26 @@ class Tracker(Application):
                 break
             below = page[-1].originator_version - 1
         stored.reverse()
+        return stored
+
+    def written_by_request(self, partnership_id: UUID, request_id: str, since: datetime) -> int | None:
+        """The version of the last event that the request ``request_id`` recorded since ``since``, or None: how a
+        retry whose first attempt's outcome is unknown (begun at ``since``) finds that attempt's write."""
+        mine = [e for e in self._recorded_since(partnership_id, since) if e.request_id == request_id]
+        return mine[-1].originator_version if mine else None
+
+    def _written_since(self, partnership_id: UUID, pending: list[Partnership.Event], since: datetime) -> int | None:
+        """For a request without an identity: the version at which an earlier attempt of this write, begun at
+        ``since``, stored these same events (the same types and content, at whatever version), or None."""
+        if not pending:
+            return None
+        stored = self._recorded_since(partnership_id, since)
         n = len(pending)
         for start in range(len(stored) - n + 1):
             window = stored[start : start + n]
             if all(
-                type(s) is type(p) and _content(s, "originator_version") == _content(p, "originator_version")
+                type(s) is type(p)
+                and _content(s, "originator_version", "request_id") == _content(p, "originator_version", "request_id")
                 for s, p in zip(window, pending, strict=True)
             ):
                 return window[-1].originator_version
@@ -221,7 +266,14 @@ class Tracker(Application):
         *,
         own_writes: bool = True,
         since: datetime | None = None,
+        request_id: str | None = None,
     ) -> Recorded:
+        if since is not None and request_id is not None:
+            # a retry after an unknown outcome: the earlier attempt's event, when in the log, is the answer,
+            # found by the request's identity before the command runs again (which the write it made may refuse)
+            version = self.written_by_request(partnership_id, request_id, since)
+            if version is not None:
+                return Recorded(partnership_id, version, 0)
         for attempt in range(MAX_ATTEMPTS):
             try:
                 partnership = self._current(partnership_id, expected_version)
@@ -238,7 +290,7 @@ class Tracker(Application):
             if not partnership.pending_events:
                 return Recorded(partnership.id, partnership.version, 0, result)
             pending = list(partnership.pending_events)
-            if since is not None and own_writes and attempt == 0:
+            if since is not None and request_id is None and own_writes and attempt == 0:
                 # a retry after an unknown outcome: the earlier attempt's event, when in the log, is the answer
                 version = self._written_since(partnership_id, pending, since)
                 if version is not None:
@@ -257,6 +309,12 @@ class Tracker(Application):
                 continue
             return Recorded(partnership.id, partnership.version, recordings[-1].notification.id, result)
         raise RecordConflictError(f"gave up after {MAX_ATTEMPTS} conflicting writes to {partnership_id}")
+
+
+def is_client_identity(request_id: str | None) -> bool:
+    """Whether a request's identity follows from the client's own key (``key:...``: the same for every sending
+    of that request), rather than made by the server for one sending (``req:...``) or absent."""
+    return request_id is not None and request_id.startswith(KEYED)
 
 
 def _content(event: Partnership.Event, *also_ignored: str) -> dict[str, Any]:

@@ -38,6 +38,8 @@ PENDING = "fold_pending"
 #: the stored topic of each event class -> (its type, its class version)
 _TOPICS = {get_topic(cls): (name, getattr(cls, "class_version", 1)) for name, cls in EVENT_CLASSES.items()}
 _SKIPPED = ENVELOPE_FIELDS | {"class_version"}
+#: stored class versions decoded here as the current one: version 3 only added ``request_id``, which an entry leaves out
+_SAME_ENTRY = {3: (2, 3)}
 #: the library's transcodings whose stored text is the canonical form itself
 _AS_TEXT = frozenset({"datetime_iso", "date_iso", "business_date"})
 
@@ -68,7 +70,8 @@ def entry_of_stored(app: Any, notification: Any) -> dict[str, Any]:
     if known is not None and mapper.compressor is None and mapper.cipher is None:
         try:
             state = json.loads(notification.state)
-            if state.get("class_version", 1) == known[1]:
+            stored_version = state.get("class_version", 1)
+            if stored_version == known[1] or stored_version in _SAME_ENTRY.get(known[1], ()):
                 return {
                     "data": {k: _plain(v) for k, v in state.items() if k not in _SKIPPED and v is not None},
                     "occurred_on": _plain(state["occurred_on"]),

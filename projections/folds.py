@@ -92,6 +92,8 @@ def checkpoints(facts: Sequence[Fact], every: int | None = None) -> list[Kept]:
     """The fold after every ``every``-th fact in business order (from the day the whole history exists);
     :data:`CHECKPOINT_EVERY` by default."""
     every = every or CHECKPOINT_EVERY
+    if len(facts) < every:  # too short a history for one (most partnerships): no fold needed
+        return []
     order = rules.business_order(facts)
     folded = Folded.of([rules.registration(facts)])
     exists = rules.exists_from(facts)

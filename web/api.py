@@ -25,6 +25,7 @@ from projections import queries
 from projections.documents import preview_document
 from web.auth import AUDITORS, EVERYONE, MANAGERS, SESSION_KEY, WRITERS, current_user, requires
 from web.errors import STORE_ERRORS, ApiError, invalid_query, unavailable_response
+from web.identity import request_id, use_key
 from web.messages import field_message, request_message
 from web.schemas import EVENT_SCHEMAS, AcknowledgeReminderSchema, RegisterPartnershipSchema
 
@@ -260,6 +261,7 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Response]:
                 time.sleep(0.05)
         if kept is not None:
             return Response(kept.body, status=kept.status, headers=kept.headers)
+        use_key(user, key)  # every attempt at this request records under one identity: a retry finds its write
         try:
             try:
                 response = current_app.make_response(view(*args, **kwargs))
@@ -295,7 +297,7 @@ def register_partnership() -> Response:
     # with a key, the id follows from it: a retry after a lost answer finds its own partnership (exactly once)
     derived = uuid5(REGISTRATION_IDS, f"{user}\n{key}") if key else uuid4()
     try:
-        recorded = s.register_partnership(fields, user=user, partnership_id=derived)
+        recorded = s.register_partnership(fields, user=user, partnership_id=derived, request_id=request_id())
     except STORE_ERRORS as error:
         outage = store_outage(error)
         if outage is None or key:
@@ -375,6 +377,7 @@ def record_event(pid: str) -> Response:
         role=user.role,
         expected_version=expected,
         since=resumed_since(),
+        request_id=request_id(),
     )
     event = queries.get_event(s.db, pid, recorded.version)
     return created(event, url_for("api.list_events", pid=pid))
@@ -427,7 +430,9 @@ def list_reminders() -> Response:
 def acknowledge_reminder(rid: str) -> Response:
     fields = AcknowledgeReminderSchema().load(json_body(allow_empty=True))
     return jsonify(
-        services().acknowledge_reminder(rid, note=fields.get("note"), user=current_user().name, since=resumed_since())
+        services().acknowledge_reminder(
+            rid, note=fields.get("note"), user=current_user().name, since=resumed_since(), request_id=request_id()
+        )
     )
 
 

@@ -70,6 +70,10 @@ REQUEST_MESSAGES: dict[str, str] = {
         "this Idempotency-Key was used for a different request: send a new key for a new request"
     ),
     "idempotency_key_busy": N_("the first request with this Idempotency-Key is still running: retry in a moment"),
+    "form_busy": N_(
+        "This form was sent a moment ago and is still being saved. Wait a few seconds and reload the page: it"
+        " is recorded once, however often it is sent."
+    ),
     "unavailable": N_("the store is unavailable: retry in a few seconds (with the same Idempotency-Key)"),
     "csrf": N_("The form has expired or did not come from this site. Go back, reload the page and try again."),
 }

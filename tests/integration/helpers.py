@@ -345,3 +345,27 @@ def eventually(check: Callable[[], Any], what: str, deadline_s: float = 60) -> A
             raise AssertionError(f"{what}: not so after {deadline_s} s")
         time.sleep(0.05)
     return answer
+
+
+@contextlib.contextmanager
+def committed_then_failing(services: Any) -> Iterator[None]:
+    """Every save commits, then fails as the store does when its COMMIT's outcome is unknown (SQLite reporting
+    a failed COMMIT that did land; PostgreSQL's connection dead before its answer): the API answers 503."""
+    import sqlite3
+
+    from eventsourcing.persistence import OperationalError
+
+    original = services.tracker.save
+
+    def save(*aggregates: Any, **kwargs: Any) -> Any:
+        original(*aggregates, **kwargs)  # committed
+        try:
+            raise sqlite3.OperationalError("disk I/O error")
+        except sqlite3.OperationalError as e:
+            raise OperationalError(str(e)) from e
+
+    services.tracker.save = save  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        services.tracker.save = original  # type: ignore[method-assign]

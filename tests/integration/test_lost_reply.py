@@ -26,6 +26,7 @@ from flask.testing import FlaskClient
 
 from application.services import Services
 from domain.errors import StaleVersion
+from integration.helpers import committed_then_failing
 from projections import queries
 
 
@@ -49,30 +50,6 @@ def answers_lost(services: Services, times: int = 1) -> Iterator[list[int]]:
         yield lost
     finally:
         tracker.save = original  # type: ignore[method-assign]
-
-
-@contextmanager
-def committed_then_failing(services: Services) -> Iterator[None]:
-    """Every save commits, then fails as the store does when its COMMIT's outcome is unknown (SQLite reporting
-    a failed COMMIT that did land; PostgreSQL's connection dead before its answer): the API answers 503."""
-    import sqlite3
-
-    from eventsourcing.persistence import OperationalError
-
-    original = services.tracker.save
-
-    def save(*aggregates: Any, **kwargs: Any) -> Any:
-        original(*aggregates, **kwargs)  # committed
-        try:
-            raise sqlite3.OperationalError("disk I/O error")
-        except sqlite3.OperationalError as e:
-            raise OperationalError(str(e)) from e
-
-    services.tracker.save = save  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        services.tracker.save = original  # type: ignore[method-assign]
 
 
 def register(services: Services, name: str = "Miasto Bar") -> UUID:
@@ -231,3 +208,89 @@ def test_a_note_resumed_after_many_other_writes_still_finds_its_earlier_write(se
     again = services.record_event(pid, "note_added", note, user="ala", since=began)
     assert again.version == first.version == 2
     assert [e["data"].get("text") for e in queries.list_events(services.db, str(pid))].count("the lost one") == 1
+
+
+# --- the request's identity, kept with its event -----------------------------------------------------------------
+
+
+def stored_events(services: Services, pid: UUID) -> list[Any]:
+    return list(services.tracker.events.get(pid))
+
+
+def test_the_event_keeps_the_identity_of_its_request_outside_its_canonical_content(services: Services) -> None:
+    """The identity is stored with the event (read back from the store), and is in none of what the contract
+    shows: the API's entries, the log, the hash chain stay as they were."""
+    pid = register(services)
+    note = {"occurred_on": date(2020, 1, 1), "text": "x"}
+    services.record_event(pid, "note_added", note, user="ala", request_id="key:0123")
+    assert [e.request_id for e in stored_events(services, pid)] == [None, "key:0123"]
+    (entry,) = [e for e in queries.list_events(services.db, str(pid)) if e["type"] == "note_added"]
+    assert "request_id" not in entry and "request_id" not in entry["data"]
+    assert all("key:0123" not in str(e) for e in queries.log_page(services.db, after=0, limit=10)["items"])
+    assert services.verify()["ok"] is True
+
+
+def test_a_resumed_write_never_takes_another_requests_identical_event_for_its_own(services: Services) -> None:
+    """The first attempt failed before its COMMIT (nothing written); meanwhile the same user sent the same note
+    in another request (another key), which was recorded. The retry of the first finds no event of its own
+    request and writes it: two notes, as the user sent two. (By content alone it would have taken the other
+    request's note for its own, and the user's second note would be missing.)"""
+    from datetime import UTC, datetime
+
+    pid = register(services)
+    began = datetime.now(UTC)
+    note = {"occurred_on": date(2020, 1, 1), "text": "x"}
+    other = services.record_event(pid, "note_added", note, user="ala", request_id="key:bbbb")
+    retried = services.record_event(pid, "note_added", note, user="ala", since=began, request_id="key:aaaa")
+    assert (other.version, retried.version) == (2, 3)
+    assert [e.request_id for e in stored_events(services, pid)][1:] == ["key:bbbb", "key:aaaa"]
+
+
+def test_a_resumed_termination_that_was_recorded_is_its_own_answer_not_a_refusal(services: Services) -> None:
+    """A termination committed, then its answer was lost; the retry with the same key finds that event by its
+    request and answers with it, although the partnership, now ended, would refuse a termination."""
+    from datetime import UTC, datetime
+
+    pid = register(services)
+    began = datetime.now(UTC)
+    ended = {"occurred_on": date(2022, 3, 1), "reason": "wojna"}
+    first = services.record_event(pid, "partnership_terminated", ended, user="ala", request_id="key:end1")
+    again = services.record_event(pid, "partnership_terminated", ended, user="ala", since=began, request_id="key:end1")
+    assert again.version == first.version == 2
+    assert types(services, pid) == ["partnership_registered", "partnership_terminated"]
+    from domain.errors import NotAllowedInStatus
+
+    with pytest.raises(NotAllowedInStatus):  # another request to terminate it is refused, as before
+        services.record_event(pid, "partnership_terminated", ended, user="ala", since=began, request_id="key:end2")
+
+
+def test_the_librarys_retry_is_recognised_by_the_identity_and_a_keyed_twin_is_a_race(services: Services) -> None:
+    """The retried insert meets rows carrying this request's identity: its own write. With If-Match, an
+    identical note of another keyed request in that slot is not this one: 409, not a false 201."""
+    pid = register(services)
+    note = {"occurred_on": date(2020, 1, 1), "text": "x"}
+    with answers_lost(services):
+        mine = services.record_event(pid, "note_added", note, user="ala", expected_version=1, request_id="key:c1")
+    assert mine.version == 2 and types(services, pid).count("note_added") == 1
+    with pytest.raises(StaleVersion):
+        services.record_event(pid, "note_added", note, user="ala", expected_version=1, request_id="key:c2")
+    # without the client's key (an identity the server made per sending), the same note sent again with the
+    # same If-Match is still taken for the earlier write (the client cannot tell us otherwise)
+    again = services.record_event(pid, "note_added", note, user="ala", expected_version=1, request_id="req:9")
+    assert again.version == 2 and types(services, pid).count("note_added") == 1
+
+
+def test_through_the_api_each_write_is_stored_with_its_requests_identity(
+    client: FlaskClient, services: Services, headers: dict[str, dict[str, str]]
+) -> None:
+    """With a key the identity follows from the user and the key (the same for each sending); without one the
+    server makes one per request; the key itself is not stored."""
+    pid = register(services)
+    body = {"type": "note_added", "occurred_on": "2020-01-01", "text": "x"}
+    url = f"/api/v1/partnerships/{pid}/events"
+    keyed = client.post(url, json=body, headers={**headers["officer"], "Idempotency-Key": "my-secret-key-1"})
+    plain = client.post(url, json={**body, "text": "y"}, headers=headers["officer"])
+    assert keyed.status_code == plain.status_code == 201
+    ids = [e.request_id for e in stored_events(services, pid)][1:]
+    assert ids[0].startswith("key:") and ids[1].startswith("req:") and ids[0] != ids[1]
+    assert all("my-secret-key-1" not in i for i in ids)

@@ -372,3 +372,52 @@ def test_the_resolution_form_asks_for_its_number_not_a_separate_reference(
 ) -> None:
     html = signed_in("officer").get(f"/partnerships/{bar}/record/council_resolution_adopted").get_data(as_text=True)
     assert 'name="resolution_number"' in html and 'name="reference"' not in html
+
+
+def test_a_confirmation_answered_503_after_its_commit_lands_on_its_entry_when_sent_again(
+    signed_in: Callable[..., FlaskClient], services: Services, bar: str
+) -> None:
+    """ "Record it" for a termination: the save commits, then the store fails (the page says 503: try again).
+    The officer sends the page again: it finds the entry its first sending made (by the form's identity, kept
+    with the event) and lands on it, rather than refusing a termination of a partnership now ended or
+    recording a second one."""
+    from integration.helpers import committed_then_failing
+
+    officer = signed_in("officer")
+    path = f"/partnerships/{bar}/record/partnership_terminated"
+    review = post_form(officer, path, {"occurred_on": "2022-03-01", "reason": "Wojna"})
+    confirmation = confirmation_of(review.get_data(as_text=True))
+    with committed_then_failing(services):
+        failed = officer.post(path, data=confirmation)
+    assert failed.status_code == 503 and failed.headers["Retry-After"]
+    before = log_position(services)
+    again = officer.post(path, data=confirmation)
+    assert again.status_code == 302, again.get_data(as_text=True)[:500]
+    version = int(again.headers["Location"].rsplit("#event-", 1)[1])
+    assert log_position(services) == before  # nothing recorded by the second sending
+    types = [e["type"] for e in queries.list_events(services.db, bar)]
+    assert types.count("partnership_terminated") == 1 and types.index("partnership_terminated") + 1 == version
+    landed = officer.get(again.headers["Location"]).get_data(as_text=True)
+    assert "Zapisano raz" in entry_html(landed, version)  # said beside the entry: it was recorded once
+
+
+def test_a_confirmation_sent_while_its_first_sending_is_still_saving_is_told_to_wait_not_refused(
+    signed_in: Callable[..., FlaskClient], services: Services, users: dict[str, str], bar: str, monkeypatch
+) -> None:
+    """The second click arrives while the first is still being saved (its key claimed, no answer yet) and the
+    first takes longer than the second may wait: 503 "still being saved, reload in a moment" (Retry-After),
+    not a conflict; nothing is recorded by the second."""
+    from application.replies import fingerprint
+    from web.ui import partnerships as ui
+
+    monkeypatch.setattr(ui, "REPEAT_WAIT", 0.3)
+    officer = signed_in("officer")
+    path = f"/partnerships/{bar}/record/note_added"
+    confirmation = confirmation_of(post_form(officer, path, {"occurred_on": "2020-01-01", "text": "x"}).get_data(True))
+    key = f"form:{confirmation['form_key'][0]}"
+    assert services.replies.claim(users["officer"], key, fingerprint("POST", path, b"", b"")) is None  # the first
+    before = log_position(services)
+    second = officer.post(path, data=confirmation)
+    assert second.status_code == 503 and second.headers["Retry-After"]
+    assert "wciąż jest zapisywany" in second.get_data(as_text=True)
+    assert log_position(services) == before

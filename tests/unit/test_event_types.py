@@ -58,7 +58,7 @@ CONTRACT_DATE_FIELDS = {
     "partnership_terminated": ("effective_on",),
     "inactivity_flagged": ("last_activity_on", "planned_for"),
 }
-ENVELOPE = {"originator_id", "originator_version", "timestamp", "recorded_by"}
+ENVELOPE = {"originator_id", "originator_version", "timestamp", "recorded_by", "request_id"}
 
 
 def own_fields(cls: type) -> set[str]:

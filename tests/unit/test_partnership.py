@@ -706,13 +706,24 @@ def test_acknowledging_a_reminder_that_closed_by_itself_is_refused():
 # --- old events keep loading (class version 2) --------------------------------------------------------------
 
 
-def test_every_event_class_and_the_aggregate_are_at_version_2():
-    """Every event class and the aggregate (its snapshots) declare class_version 2 and an upcaster from version 1."""
+def test_every_event_class_is_at_version_3_and_the_aggregate_at_version_2():
+    """Every event class declares class_version 3 (the request's identity) and upcasters from versions 1 and 2;
+    the aggregate (its snapshots, which keep no request identities) stays at 2."""
     assert Partnership.class_version == 2
     assert callable(Partnership.upcast_v1_v2)
     for name, cls in sorted(EVENT_CLASSES.items()):
-        assert cls.class_version == 2, name
+        assert cls.class_version == 3, name
         assert callable(cls.upcast_v1_v2), name
+        assert callable(cls.upcast_v2_v3), name
+
+
+def test_a_version_2_event_loads_without_a_request_identity():
+    """An event stored before version 3 carries no request identity once loaded."""
+    state = {**_v1_state(text="Stara notatka"), "occurred_on": BusinessDate.of("2009-03-27")}
+    Partnership.NoteAdded.upcast_v2_v3(state)
+    assert state["request_id"] is None
+    event = Partnership.NoteAdded(**state)
+    assert event.request_id is None and event.text == "Stara notatka"
 
 
 def _v1_state(**own) -> dict:

@@ -9,9 +9,9 @@ from collections.abc import Callable
 from datetime import datetime
 from functools import wraps
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid5
 
-from flask import Blueprint, current_app, flash, get_flashed_messages, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, get_flashed_messages, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
@@ -28,9 +28,10 @@ from domain.values import AREAS, STATUSES
 from projections import queries
 from projections.documents import preview_document
 from projections.log import entry_of
-from web.api import partnership_id
+from web.api import REGISTRATION_IDS, partnership_id
 from web.auth import EVERYONE, MANAGERS, WRITERS, current_user
-from web.errors import ApiError
+from web.errors import STORE_ERRORS, ApiError
+from web.identity import request_id, use_key
 from web.messages import request_message
 from web.schemas import EVENT_SCHEMAS, EventRetractedSchema, RegisterPartnershipSchema
 from web.ui.chart import bar_chart
@@ -179,40 +180,76 @@ def once_per_form(view: Callable[..., Any]) -> Callable[..., Any]:
     """A confirmed form is recorded once, however often it arrives (a double click, a page sent again after a
     lost answer): each rendered "check your answers" page carries its own key (``form_key``), and the first
     answer to it, the redirect to the new entry, is kept (as the API keeps an ``Idempotency-Key``'s). A repeat
-    while the first is still running waits for it; a refused confirmation (the form again) is not kept."""
+    while the first is still running waits for it (then a 503 "try again in a moment"); a refused confirmation
+    (the form again) is not kept. The write carries the identity of the form (:mod:`web.identity`); when an
+    attempt fails on the server's side (the store went away around its COMMIT), the page sent again finds
+    that attempt's write, if it was made, instead of making a second (as the API's repeats do)."""
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         key = request.form.get(FORM_KEY, "")
         if request.method != "POST" or not request.form.get("confirm") or not valid_key(key):
             return view(*args, **kwargs)
-        user, replies = current_user().name, services().replies
+        user, replies, form_key = current_user().name, services().replies, f"form:{key}"
         print_ = fingerprint("POST", request.path, b"", b"")
         deadline = time.monotonic() + REPEAT_WAIT
         while True:
             try:
-                kept = replies.claim(user, f"form:{key}", print_)
+                kept, g.resumed_since = replies.resume(user, form_key, print_)
                 break
             except KeyReused:
                 raise ApiError(409, "idempotency_key_reused") from None
             except StillRunning:
-                if time.monotonic() > deadline:
-                    raise ApiError(409, "idempotency_key_busy") from None
+                if time.monotonic() > deadline:  # not a conflict: its own first sending is still being saved
+                    busy = current_app.make_response(current_app.handle_user_exception(ApiError(503, "form_busy")))
+                    busy.headers["Retry-After"] = "2"
+                    return busy
                 time.sleep(0.1)
         if kept is not None:  # already recorded: where the first went, the entry it made
             return redirect(kept.headers.get("Location") or request.path, code=303)
+        use_key(user, form_key)
         try:
             response = current_app.make_response(view(*args, **kwargs))
+        except Exception:
+            _abandon(replies, user, form_key)  # it may have written before it failed: the next sending checks
+            raise
         except BaseException:
-            replies.release(user, f"form:{key}")
+            replies.release(user, form_key)
             raise
         if response.status_code in (302, 303) and "Location" in response.headers:
-            replies.keep(user, f"form:{key}", Reply(303, "", {"Location": response.headers["Location"]}))
+            replies.keep(user, form_key, Reply(303, "", {"Location": response.headers["Location"]}))
+        elif response.status_code >= 500:
+            _abandon(replies, user, form_key)
         else:
-            replies.release(user, f"form:{key}")
+            replies.release(user, form_key)
         return response
 
     return wrapper
+
+
+def _abandon(replies: Any, user: str, key: str) -> None:
+    try:
+        replies.abandon(user, key)
+    except STORE_ERRORS:  # the store is down: the claim stays open and goes stale (then resumed)
+        pass
+
+
+def _sent_before(doc: dict[str, Any]) -> Any:
+    """When this sending repeats one whose outcome is unknown and that one recorded its entry: the redirect to
+    it (the checks are not run again: the entry it made may be what they would now refuse). None otherwise."""
+    since = form_since()
+    if since is None:
+        return None
+    version = services().written_by_request(UUID(doc["id"]), request_id(), since)
+    if version is None:
+        return None
+    flash(_("Recorded once: this is the entry the form made when it was first sent."), f"{ENTRY_FLASH}{version}")
+    return redirect(url_for(".partnership", pid=doc["id"], _anchor=f"event-{version}"))
+
+
+def form_since() -> datetime | None:
+    """When this form's first sending began, when this sending repeats one that ended without an answer."""
+    return g.get("resumed_since")
 
 
 def _registration_review(form: Form, fields: dict[str, Any]) -> Any:
@@ -260,7 +297,12 @@ def register() -> Any:
     if not request.form.get("confirm"):
         return _registration_review(form, fields) or page(_refused(form))
     try:
-        recorded = s.register_partnership(fields, user=current_user().name)
+        user = current_user().name
+        # the id follows from the form's key (as the API's from an Idempotency-Key): a page sent again after an
+        # unknown outcome finds the partnership its first sending registered
+        key = request.form.get(FORM_KEY, "")
+        pid = uuid5(REGISTRATION_IDS, f"{user}\nform:{key}") if valid_key(key) else None
+        recorded = s.register_partnership(fields, user=user, partnership_id=pid, request_id=request_id())
     except DomainError as e:
         return page(form.refuse(e))
     flash(_("The partnership is registered."), f"{ENTRY_FLASH}{recorded.version}")
@@ -383,11 +425,20 @@ def record_event(pid: str, event_type: str) -> Any:
     if not request.form.get("confirm"):
         action = url_for(".record_event", pid=doc["id"], event_type=event_type)
         return _review(form, doc, event_type, {}, action) or page(_refused(form))
+    if (earlier := _sent_before(doc)) is not None:
+        return earlier
     fields = _checked(form, doc, event_type, {})
     if fields is None:
         return page(_refused(form))
     try:
-        recorded = s.record_event(UUID(doc["id"]), event_type, fields, user=current_user().name)
+        recorded = s.record_event(
+            UUID(doc["id"]),
+            event_type,
+            fields,
+            user=current_user().name,
+            since=form_since(),
+            request_id=request_id(),
+        )
     except DomainError as e:
         return page(_refused(form, e))
     flash(_("Recorded: %(what)s.", what=EVENT_TYPE_LABELS[event_type]), f"{ENTRY_FLASH}{recorded.version}")
@@ -424,12 +475,22 @@ def retract_event(pid: str, version: int) -> Any:
     if not request.form.get("confirm"):
         action = url_for(".retract_event", pid=doc["id"], version=version)
         return _review(form, doc, RETRACTED_TYPE, extra, action, target=shown) or page(_refused(form))
+    if (earlier := _sent_before(doc)) is not None:
+        return earlier
     fields = _checked(form, doc, RETRACTED_TYPE, extra)
     if fields is None:
         return page(_refused(form))
     try:
         user = current_user()
-        recorded = s.record_event(UUID(doc["id"]), RETRACTED_TYPE, fields, user=user.name, role=user.role)
+        recorded = s.record_event(
+            UUID(doc["id"]),
+            RETRACTED_TYPE,
+            fields,
+            user=user.name,
+            role=user.role,
+            since=form_since(),
+            request_id=request_id(),
+        )
     except DomainError as e:
         return page(_refused(form, e))
     flash(_("The entry is retracted."), f"{ENTRY_FLASH}{recorded.version}")

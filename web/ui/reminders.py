@@ -12,10 +12,11 @@ from domain.errors import DomainError, ReminderNotFound
 from projections import queries
 from web.auth import MANAGERS, current_user
 from web.errors import ApiError
+from web.identity import request_id
 from web.schemas import AcknowledgeReminderSchema
 from web.ui.common import role_required, services
 from web.ui.forms import Form
-from web.ui.partnerships import REMINDERS_FLASH, once_per_form, render_dashboard
+from web.ui.partnerships import REMINDERS_FLASH, form_since, once_per_form, render_dashboard
 
 bp = Blueprint("reminders", __name__, url_prefix="/reminders")
 
@@ -30,7 +31,9 @@ def acknowledge(rid: str) -> Any:
     form = Form(AcknowledgeReminderSchema)
     try:
         fields = form.load(request.form)
-        s.acknowledge_reminder(rid, note=fields.get("note"), user=current_user().name)
+        s.acknowledge_reminder(
+            rid, note=fields.get("note"), user=current_user().name, since=form_since(), request_id=request_id()
+        )
     except (ValidationError, DomainError, ApiError) as e:
         return render_dashboard(form.refuse(e), ack_forms={rid: form})
     flash(_("The reminder is acknowledged."), REMINDERS_FLASH)
