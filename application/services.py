@@ -153,8 +153,12 @@ class Services:
 
     def written_by_request(self, partnership_id: UUID, request_id: str, since: datetime) -> int | None:
         """The version of the event the request ``request_id`` recorded since ``since`` (an attempt whose outcome
-        is unknown), or None."""
-        return self.tracker.written_by_request(partnership_id, request_id, since)
+        is unknown), or None. When it is there, the read models are caught up first: on PostgreSQL they follow
+        the log after the commit, and the failed attempt's catch-up may never have run."""
+        version = self.tracker.written_by_request(partnership_id, request_id, since)
+        if version is not None:
+            self.projection.catch_up()
+        return version
 
     def _check_rights(self, role: str | None, partnership_id: UUID, event_type: str, fields: Mapping[str, Any]) -> None:
         """Refuse (NotPermitted) what the role may not record or retract, before anything is written.
