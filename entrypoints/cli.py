@@ -107,6 +107,7 @@ def serve(host: str, port: int, threads: int, workers: int, no_demo: bool, no_jo
     from entrypoints.scheduler import jobs_in_serve_allowed, start_in_serve
 
     _stop_on_signals()
+    _check_port_free(host, port)  # before the store is touched: a taken port loads no demo data, runs no job
     with opened() as services, ExitStack() as stack:
         if not no_demo and services.tracker.is_empty():
             created = load_demo(services)
@@ -127,6 +128,26 @@ def serve(host: str, port: int, threads: int, workers: int, no_demo: bool, no_jo
             _serve_waitress(services, host, port, threads)
             return
     _serve_gunicorn(host, port, threads, workers)
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Exit with one line (status 2) when ``host:port`` cannot be bound: taken by another server, or not an
+    address of this machine. The same options as the servers' own sockets (SO_REUSEADDR), so a port left in
+    TIME_WAIT by a server just stopped is free."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as e:
+        raise CliError(f"cannot serve on {host}:{port}: {e.strerror}") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as e:
+            hint = " (another server is running there? choose another with --port)" if e.errno == 98 else ""
+            raise CliError(f"cannot serve on {host}:{port}: {e.strerror}{hint}") from None
 
 
 def _stop_on_signals() -> None:

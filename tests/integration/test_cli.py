@@ -636,3 +636,26 @@ def test_unknown_export_format_is_refused(seeded: Path) -> None:
     result = tracker(seeded, "export", "--format", "xml")
     assert result.returncode != 0
     assert result.stdout == b""
+
+
+def test_serve_on_a_taken_port_says_so_in_one_line_and_touches_nothing(tmp_path: Path) -> None:
+    """Another server holds the port: one line naming it (no traceback), a non-zero exit, and the new store
+    gets no demo data (the port is checked before the store is opened)."""
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = tracker(tmp_path, "serve", "--host", "127.0.0.1", "--port", str(port), timeout=60)
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines() == [
+        f"error: cannot serve on 127.0.0.1:{port}: Address already in use"
+        " (another server is running there? choose another with --port)"
+    ]
+    assert "Traceback" not in result.stderr
+    services = open_services(database_of(tmp_path))
+    try:
+        assert services.tracker.is_empty() and services.users.count() == 0
+    finally:
+        services.close()

@@ -337,7 +337,7 @@ def test_the_retraction_asks_only_why_and_shows_what_the_partnership_would_becom
     officer = signed_in("officer")
     path = f"/partnerships/{bar}/events/6/retract"
     form = officer.get(path).get_data(as_text=True).split('class="record-form"', 1)[1].split("</form>", 1)[0]
-    assert set(re.findall(r'name="([a-z_]+)"', form)) == {"csrf_token", "reason"}
+    assert set(re.findall(r'name="([a-z_]+)"', form)) == {"csrf_token", "form_nonce", "reason"}
     before = log_position(services)
     review = post_form(officer, path, {"reason": "Zawieszenie wpisano omyłkowo"})
     html = review.get_data(as_text=True)
@@ -421,3 +421,45 @@ def test_a_confirmation_sent_while_its_first_sending_is_still_saving_is_told_to_
     assert second.status_code == 503 and second.headers["Retry-After"]
     assert "wciąż jest zapisywany" in second.get_data(as_text=True)
     assert log_position(services) == before
+
+
+def test_a_review_page_shown_again_by_back_and_resend_records_once(
+    signed_in: Callable[..., FlaskClient], services: Services, bar: str
+) -> None:
+    """The officer records a note, goes Back to the "check your answers" page and lets the browser send it
+    again (the same form, the same values): that review has the same key, so "Record it" lands on the entry
+    already made, saying so, and records nothing. Changed values, or the form opened anew, record again."""
+    officer = signed_in("officer")
+    path = f"/partnerships/{bar}/record/note_added"
+    form_page = officer.get(path).get_data(as_text=True)
+    nonce = re.search(r'name="form_nonce" value="([^"]+)"', form_page).group(1)
+    typed = {"occurred_on": "2020-01-01", "text": "Wstecz i ponownie", "form_nonce": nonce}
+    token = csrf_token(form_page)
+    review = officer.post(path, data={**typed, "csrf_token": token}).get_data(as_text=True)
+    before = log_position(services)
+    first = officer.post(path, data=confirmation_of(review))
+    assert first.status_code == 302 and log_position(services) == before + 1
+    # Back: the browser sends the form again, and shows the review made from it
+    shown_again = officer.post(path, data={**typed, "csrf_token": token}).get_data(as_text=True)
+    assert confirmation_of(shown_again)["form_key"] == confirmation_of(review)["form_key"]
+    resent = officer.post(path, data=confirmation_of(shown_again))
+    assert resent.status_code == 303 and resent.headers["Location"] == first.headers["Location"]
+    assert log_position(services) == before + 1
+    version = int(first.headers["Location"].rsplit("#event-", 1)[1])
+    assert "Zapisano raz" in entry_html(officer.get(resent.headers["Location"]).get_data(as_text=True), version)
+    # "Change" keeps the form's nonce; a changed text is another entry, recorded
+    changed = officer.post(path, data={**typed, "text": "Inna notatka", "csrf_token": token}).get_data(as_text=True)
+    assert officer.post(path, data=confirmation_of(changed)).status_code == 302
+    assert log_position(services) == before + 2
+    # the form opened anew has a new nonce: the same values again are recorded again, as asked (after the warning)
+    anew = post_form(officer, path, {**typed, "form_nonce": "another-opening"})
+    assert "Ten sam wpis jest już w rejestrze" in anew.get_data(as_text=True)
+    assert officer.post(path, data=confirmation_of(anew.get_data(as_text=True))).status_code == 302
+    assert log_position(services) == before + 3
+
+
+def test_change_keeps_the_forms_nonce(signed_in: Callable[..., FlaskClient], bar: str) -> None:
+    officer = signed_in("officer")
+    path = f"/partnerships/{bar}/record/note_added"
+    back = post_form(officer, path, {"occurred_on": "2020-01-01", "text": "x", "form_nonce": "nonce-1", "change": "1"})
+    assert 'name="form_nonce" value="nonce-1"' in back.get_data(as_text=True)

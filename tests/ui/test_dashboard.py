@@ -185,6 +185,15 @@ def test_a_double_click_on_acknowledge_acknowledges_once_and_both_land_on_the_re
     assert first.status_code == 302 and second.status_code == 303
     assert second.headers["Location"] == first.headers["Location"] and first.headers["Location"].endswith("#reminders")
     assert log_position(services) == before + 1
+    # the browser shows the second answer's page: it says what the first did (the first's page never showed)
+    other = signed_in("manager")  # a session that never saw the first answer's confirmation
+    other_page = other.get("/").get_data(as_text=True)
+    form = other_page.split(f'action="/reminders/{rid}/acknowledge"', 1)
+    assert len(form) == 1  # acknowledged: the form is gone
+    token = csrf_token(other_page)
+    repeat = other.post(f"/reminders/{rid}/acknowledge", data={**sent, "csrf_token": token, "note": "Dzwoniłem"})
+    assert repeat.status_code == 303
+    assert "Przypomnienie zostało potwierdzone." in other.get(repeat.headers["Location"]).get_data(as_text=True)
 
 
 def test_a_too_long_note_is_shown_next_to_its_field(signed_in: Callable[..., FlaskClient], services: Services) -> None:

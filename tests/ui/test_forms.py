@@ -66,7 +66,7 @@ BEFORE = {"cooperation_suspended": ["agreement_signed"], "cooperation_resumed": 
 
 def field_names(html: str) -> set[str]:
     form = html.split('class="record-form"', 1)[1].split("</form>", 1)[0]
-    return set(re.findall(r'name="([a-z_]+)"', form)) - {"csrf_token"}
+    return set(re.findall(r'name="([a-z_]+)"', form)) - {"csrf_token", "form_nonce"}
 
 
 def test_every_event_type_but_the_systems_has_a_form() -> None:

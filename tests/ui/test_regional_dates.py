@@ -93,3 +93,16 @@ def test_chart_geometry_names_the_last_year() -> None:
     assert all(b.height == 0 for b in chart.bars[1:]) and chart.bars[0].height > 0
     assert bar_chart([], through=2026) is None
     assert [b.year for b in bar_chart([{"year": 2026, "count": 1}], through=2026).bars] == [2026]
+
+
+@pytest.mark.parametrize(("lang", "said"), [("pl", "od października 2019"), ("en", "since October 2019")])
+def test_a_status_since_a_month_is_said_in_the_form_after_since(
+    signed_in: Callable[..., FlaskClient], services, lang: str, said: str
+) -> None:
+    """Polish puts a month after "od" in the genitive ("od października", not "od październik")."""
+    pid = register(services, "Gurdżaani", "GE")
+    record(services, pid, "letter_of_intent_signed", "2018")
+    record(services, pid, "cooperation_suspended", "2019-10", reason="Pandemia")
+    page = signed_in("officer", lang=lang).get(f"/partnerships/{pid}").get_data(as_text=True)
+    status_line = page.split('class="status-line"', 1)[1].split("</p>", 1)[0]
+    assert re.sub(r"<[^>]+>", "", status_line).split(maxsplit=1)[1].strip().endswith(said)

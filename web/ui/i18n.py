@@ -96,16 +96,17 @@ def as_date(value: date | str | None) -> date | None:
     return value if isinstance(value, date) else BusinessDate.of(value).first
 
 
-def day(value: date | BusinessDate | str | None, fmt: str = "medium") -> str:
+def day(value: date | BusinessDate | str | None, fmt: str = "medium", *, governed: bool = False) -> str:
     """A business date in the page's language, as precise as it was given: "20 wrz 2018" / "20 Sept 2018",
-    a month "styczeń 2008" / "January 2008", a year "2019"."""
+    a month "styczeń 2008" / "January 2008", a year "2019". ``governed``: after a word that takes the
+    genitive ("since": "od października 2025"), a month is in that form (the same in English)."""
     if value is None or value == "":
         return ""
     when = BusinessDate.of(value)
     if when.precision == YEAR:
         return str(when.year)
     if when.precision == MONTH:
-        return format_date(when.first, "LLLL y")
+        return format_date(when.first, "MMMM y" if governed else "LLLL y")
     return format_date(when.first, fmt)
 
 
@@ -116,8 +117,8 @@ def moment(value: datetime | str | None, fmt: str = "medium") -> str:
     return format_datetime(value if isinstance(value, datetime) else datetime.fromisoformat(value), fmt)
 
 
-def time_tag(value: date | datetime | str | None, fmt: str = "medium") -> Markup:
-    """``<time datetime=ISO>`` around the formatted date (or date-time)."""
+def time_tag(value: date | datetime | str | None, fmt: str = "medium", *, governed: bool = False) -> Markup:
+    """``<time datetime=ISO>`` around the formatted date (or date-time); ``governed``: see :func:`day`."""
     if not value:
         return Markup("")
     if isinstance(value, datetime) or (isinstance(value, str) and len(value) > 10):
@@ -126,7 +127,10 @@ def time_tag(value: date | datetime | str | None, fmt: str = "medium") -> Markup
         text, iso = moment(moment_at, fmt), moment_at.isoformat(timespec="seconds")
     else:
         when = BusinessDate.of(value)
-        text, iso = day(when, fmt), when.isoformat()  # a month or a year is a valid <time> value as it is
+        text, iso = (
+            day(when, fmt, governed=governed),
+            when.isoformat(),
+        )  # a month or a year is a valid <time> value as it is
     return Markup('<time datetime="{}">{}</time>').format(iso, text)
 
 

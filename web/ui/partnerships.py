@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import secrets
 import time
@@ -11,7 +13,18 @@ from functools import wraps
 from typing import Any
 from uuid import UUID, uuid5
 
-from flask import Blueprint, current_app, flash, g, get_flashed_messages, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    get_flashed_messages,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
@@ -68,6 +81,9 @@ ENTRY_FLASH = "entry-"
 REMINDERS_FLASH = f"{ENTRY_FLASH}reminders"
 #: What the review page's buttons post besides the form's own values.
 FLAGS = ("csrf_token", "confirm", "change", FORM_KEY)
+#: The hidden field of an entry form, made when the form is first shown and carried through its "check your
+#: answers" page and "Change": the review's key follows from it and the values (:func:`review_key`).
+FORM_NONCE = "form_nonce"
 
 
 def _known(pid: str) -> dict[str, Any]:
@@ -205,9 +221,15 @@ def once_per_form(view: Callable[..., Any]) -> Callable[..., Any]:
                     busy.headers["Retry-After"] = "2"
                     return busy
                 time.sleep(0.1)
-        if kept is not None:  # already recorded: where the first went, the entry it made
+        if kept is not None:  # already recorded: where the first went, the entry it made, saying so
+            category = kept.headers.get("Flash-Category")
+            if category and category.removeprefix(ENTRY_FLASH).isdigit():  # beside an entry of the timeline
+                flash(_("Recorded once: this is the entry the form made when it was first sent."), category)
+            elif category:
+                flash(kept.headers.get("Flash-Message", ""), category)
             return redirect(kept.headers.get("Location") or request.path, code=303)
         use_key(user, form_key)
+        flashed = len(session.get("_flashes", []))
         try:
             response = current_app.make_response(view(*args, **kwargs))
         except Exception:
@@ -217,7 +239,11 @@ def once_per_form(view: Callable[..., Any]) -> Callable[..., Any]:
             replies.release(user, form_key)
             raise
         if response.status_code in (302, 303) and "Location" in response.headers:
-            replies.keep(user, form_key, Reply(303, "", {"Location": response.headers["Location"]}))
+            kept_headers = {"Location": response.headers["Location"]}
+            said = session.get("_flashes", [])[flashed:]
+            if said:  # what the first answer said, for a repeat to say again (the first's page may never show)
+                kept_headers.update({"Flash-Category": said[-1][0], "Flash-Message": str(said[-1][1])})
+            replies.keep(user, form_key, Reply(303, "", kept_headers))
         elif response.status_code >= 500:
             _abandon(replies, user, form_key)
         else:
@@ -225,6 +251,29 @@ def once_per_form(view: Callable[..., Any]) -> Callable[..., Any]:
         return response
 
     return wrapper
+
+
+@bp.app_context_processor
+def _form_nonce() -> dict[str, Any]:
+    return {"form_nonce": form_nonce}
+
+
+def form_nonce() -> str:
+    """The entry form's nonce: the one it was first shown with (sent back by "Change"), or a new one."""
+    sent = request.form.get(FORM_NONCE, "") if request.method == "POST" else ""
+    return sent if valid_key(sent) and len(sent) <= 64 else secrets.token_urlsafe(18)
+
+
+def review_key() -> str:
+    """The key of a "check your answers" page (:func:`once_per_form`): the same for the same form (its nonce)
+    with the same values, so a review page shown again (the browser's Back, then "resend") records once; new
+    values, or a form opened anew, make a new key. Without a nonce (a client that sends none), a new one."""
+    nonce = request.form.get(FORM_NONCE, "")
+    if not valid_key(nonce) or len(nonce) > 64:
+        return secrets.token_urlsafe(18)
+    values = sorted((name, value) for name, value in request.form.items(multi=True) if name not in FLAGS)
+    digest = hashlib.sha256(json.dumps([request.path, values], ensure_ascii=False).encode()).hexdigest()
+    return f"r{digest[:40]}"
 
 
 def _abandon(replies: Any, user: str, key: str) -> None:
@@ -269,7 +318,7 @@ def _registration_review(form: Form, fields: dict[str, Any]) -> Any:
         duplicates=queries.same_name_partnerships(s.db, fields["partner_country"], fields["partner_name"], s.clock()),
         kept=[(name, value) for name, value in request.form.items(multi=True) if name not in FLAGS],
         date_label=next((f.label for f in form.inputs if f.name == "occurred_on"), None),
-        form_key=secrets.token_urlsafe(18),
+        form_key=review_key(),
     )
 
 
@@ -398,7 +447,7 @@ def _review(
         action=action,
         target=target,
         date_label=next((f.label for f in form.inputs if f.name == "occurred_on"), None),
-        form_key=secrets.token_urlsafe(18),
+        form_key=review_key(),
     )
 
 
