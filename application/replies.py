@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -52,6 +53,12 @@ DDL = (
         PRIMARY KEY (user_name, idem_key))""",
     "CREATE INDEX IF NOT EXISTS {index} ON {table} (created_at)",
 )
+
+
+#: The claims this process is running now, by (table, user, key): a claim of this process that is not here ended
+#: without its answer being kept (its abandon could not be written: the store was down), so its repeat resumes it.
+_RUNNING: set[tuple[str, str, str]] = set()
+_RUNNING_LOCK = threading.Lock()
 
 
 class KeyReused(Exception):
@@ -108,7 +115,19 @@ class Replies:
     ) -> tuple[Reply | None, datetime | None]:
         """As :meth:`claim`, and when the key was claimed before by an attempt that ended without an answer
         (abandoned, or left by a process that died), the moment that attempt began: it may have written."""
-        now = now or datetime.now(UTC)
+        marked: list[bool] = []
+        try:
+            return self._resume(user, key, print_, now or datetime.now(UTC), marked)
+        except BaseException:  # the claim's transaction failed (its COMMIT too): this process does not run it
+            if marked:
+                self._running(user, key, False)
+            raise
+
+    def _resume(
+        self, user: str, key: str, print_: str, now: datetime, marked: list[bool]
+    ) -> tuple[Reply | None, datetime | None]:
+        # marked running inside the transaction, under the key's lock: another thread of this process that
+        # reads the claim after the COMMIT finds it running; unmarked by :meth:`resume` if the COMMIT fails
         with self.db.transaction(write=True) as tx:
             tx.lock(lock_key(f"reply:{user}:{key}"))
             tx.execute(f"DELETE FROM {self.table} WHERE created_at < ?", ((now - KEPT_FOR).isoformat(),))
@@ -123,6 +142,8 @@ class Replies:
                     " VALUES (?, ?, ?, ?, ?)",
                     (user, key, print_, _owner_text(), now.isoformat()),
                 )
+                self._running(user, key, True)
+                marked.append(True)
                 return None, None
             if row["fingerprint"] != print_:
                 raise KeyReused(key)
@@ -130,16 +151,37 @@ class Replies:
                 return Reply(int(row["status"]), row["body"] or "", json.loads(row["headers"] or "{}")), None
             abandoned = (row["body"] or "").startswith(ABANDONED)
             fresh = datetime.fromisoformat(row["created_at"]) > now - STALE_AFTER
-            if not abandoned and fresh and not _owner_gone(row["headers"]):
+            if not abandoned and fresh and not self._ended(user, key, row["headers"]):
                 raise StillRunning(key)
             began = _first_attempt(row)
             tx.execute(  # abandoned, or left open by a process that died: this repeat runs it
                 f"UPDATE {self.table} SET body = ?, headers = ?, created_at = ? WHERE user_name = ? AND idem_key = ?",
                 (RESUMED + began.isoformat(), _owner_text(), now.isoformat(), user, key),
             )
+            self._running(user, key, True)
+            marked.append(True)
             return None, began
 
+    def _running(self, user: str, key: str, running: bool) -> None:
+        with _RUNNING_LOCK:
+            (_RUNNING.add if running else _RUNNING.discard)((self.table, user, key))
+
+    def _ended(self, user: str, key: str, headers: str | None) -> bool:
+        """Whether the attempt holding an open claim has ended without an answer: its process died on this
+        machine, or it is this process and the attempt is no longer running here."""
+        if _owner_gone(headers):
+            return True
+        try:
+            owner = json.loads(headers or "{}").get("owner")
+        except (ValueError, AttributeError):
+            return False
+        if owner != this_process():
+            return False
+        with _RUNNING_LOCK:
+            return (self.table, user, key) not in _RUNNING
+
     def keep(self, user: str, key: str, reply: Reply) -> None:
+        self._running(user, key, False)
         with self.db.transaction(write=True) as tx:
             tx.execute(
                 f"UPDATE {self.table} SET status = ?, body = ?, headers = ? WHERE user_name = ? AND idem_key = ?",
@@ -147,7 +189,9 @@ class Replies:
             )
 
     def abandon(self, user: str, key: str) -> None:
-        """The request failed on the server's side and may have written: the next repeat resumes it at once."""
+        """The request failed on the server's side and may have written: the next repeat resumes it at once (when
+        this cannot be written, the store being down, a repeat reaching this process still resumes it at once)."""
+        self._running(user, key, False)
         with self.db.transaction(write=True) as tx:
             tx.lock(lock_key(f"reply:{user}:{key}"))
             row = tx.execute(
@@ -161,6 +205,7 @@ class Replies:
                 )
 
     def release(self, user: str, key: str) -> None:
+        self._running(user, key, False)
         with self.db.transaction(write=True) as tx:
             tx.execute(f"DELETE FROM {self.table} WHERE user_name = ? AND idem_key = ? AND status IS NULL", (user, key))
 

@@ -68,3 +68,27 @@ def test_a_claim_of_another_machines_process_waits_until_it_is_stale(config: Con
     later = datetime.now(UTC) + STALE_AFTER + timedelta(seconds=1)
     kept, began = services.replies.resume("ala", "k-1", PRINT, now=later)
     assert kept is None and began is not None
+
+
+def test_a_claim_whose_abandon_could_not_be_written_is_resumed_at_once_by_this_process(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store was down as the request failed, so its claim could not be marked abandoned: a repeat reaching
+    the same process knows the attempt is no longer running there, and resumes it (no minute of "busy")."""
+    from eventsourcing.persistence import OperationalError
+
+    before = datetime.now(UTC)
+    assert services.replies.claim("ala", "k-3", PRINT) is None
+    real = services.replies.db.transaction
+
+    def down(*args, **kwargs):
+        raise OperationalError("the store is down")
+
+    monkeypatch.setattr(services.replies.db, "transaction", down)
+    with pytest.raises(OperationalError):
+        services.replies.abandon("ala", "k-3")
+    monkeypatch.setattr(services.replies.db, "transaction", real)
+    kept, began = services.replies.resume("ala", "k-3", PRINT)
+    assert kept is None and began is not None and began >= before - timedelta(seconds=1)
+    with pytest.raises(StillRunning):  # and now this repeat is the one running
+        services.replies.resume("ala", "k-3", PRINT)
