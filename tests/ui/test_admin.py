@@ -366,3 +366,48 @@ def test_the_access_log_page_in_office_time_newest_first_paged_and_filtered(
     html = ewa.get("/admin/access-log?subject=u2").get_data(as_text=True)
     assert positions(html) == [e["position"] for e in reversed(entries) if e["subject"] == "u2"]
     assert "2 wpisy pasują do filtra" in html
+
+
+def hidden_fields(html: str, action: str) -> dict[str, str]:
+    """The hidden fields of the form posting to ``action`` (as the browser sends them)."""
+    form = html.split(f'action="{action}"', 1)[1].split("</form>", 1)[0]
+    return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form))
+
+
+def test_a_double_click_on_a_new_password_makes_one_and_says_where_it_was_shown(
+    signed_in: Callable[..., FlaskClient], services: Services
+) -> None:
+    """ "Confirm" sent twice (one rendered page, its own key): one new password, one access-log entry; the second
+    answer (the one the browser shows) says the password was shown in the first, rather than making another."""
+    admin = signed_in("admin")
+    asked = post_form(admin, "/admin/users/jan/password", {}, form_page="/admin/users").get_data(as_text=True)
+    sent = hidden_fields(asked, "/admin/users/jan/password")
+    assert sent["form_key"] and sent["confirm"] == "1"
+    before = len(access_entries(services))
+    first = admin.post("/admin/users/jan/password", data=sent)
+    second = admin.post("/admin/users/jan/password", data=sent)
+    assert first.status_code == 200 and "new-password" in first.get_data(as_text=True)
+    assert second.status_code == 303 and second.headers["Location"].endswith("/admin/users#user-jan")
+    assert len(access_entries(services)) == before + 1
+    landed = admin.get(second.headers["Location"]).get_data(as_text=True)
+    assert "Nowe hasło dla jan zostało utworzone przy pierwszym wysłaniu" in landed
+
+
+def test_a_double_click_on_add_user_adds_once_and_a_role_change_is_recorded_once(
+    signed_in: Callable[..., FlaskClient], services: Services
+) -> None:
+    admin = signed_in("admin")
+    sent = hidden_fields(admin.get("/admin/users").get_data(as_text=True), "/admin/users#add")
+    before = len(access_entries(services))
+    typed = {**sent, "name": "ola", "role": "auditor", "email": "ola@example.org"}
+    first, second = admin.post("/admin/users", data=typed), admin.post("/admin/users", data=typed)
+    assert first.status_code == 200 and "new-password" in first.get_data(as_text=True)
+    assert second.status_code == 303  # not "ola already exists": told the first added her
+    landed = admin.get(second.headers["Location"]).get_data(as_text=True)
+    assert "Użytkownik ola został dodany przy pierwszym wysłaniu tego formularza" in landed
+    role_form = hidden_fields(admin.get("/admin/users").get_data(as_text=True), "/admin/users/ola/role")
+    changed = {**role_form, "role": "manager"}
+    assert admin.post("/admin/users/ola/role", data=changed).status_code == 302
+    assert admin.post("/admin/users/ola/role", data=changed).status_code == 303
+    actions = [e["action"] for e in access_entries(services)[before:]]
+    assert actions.count("user_added") == 1 and len(actions) == 2, actions

@@ -19,6 +19,7 @@ from application import access_log
 from application.users import EMAIL_PATTERN, NAME_PATTERN, ROLES, UserError, session_limits
 from web.auth import AUDITORS, current_user
 from web.ui.common import role_required, services
+from web.ui.partnerships import keep_instead, once_per_form
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -123,6 +124,23 @@ def render_users(
     return render_template("admin/users.html", **context), status
 
 
+#: What a repeat of a form whose answer showed a secret once is told instead (the secret is not kept).
+SHOWN_ONCE = {
+    "added": _l(
+        "%(name)s was added by the first sending of this form; its password and API token were shown in that"
+        " answer. If you did not see them, give %(name)s a new password."
+    ),
+    "password": _l(
+        "A new password for %(name)s was made by the first sending of this form and shown in that answer. If you"
+        " did not see it, make a new password again."
+    ),
+    "token": _l(
+        "A new API token for %(name)s was made by the first sending of this form and shown in that answer. If you"
+        " did not see it, make a new token again."
+    ),
+}
+
+
 @bp.get("/users")
 @role_required(*ADMINS)
 def users() -> Any:
@@ -131,6 +149,7 @@ def users() -> Any:
 
 @bp.post("/users")
 @role_required(*ADMINS)
+@once_per_form(always=True)  # a double click adds once; the second is told where the password was shown
 def add_user() -> Any:
     """Create a user with a random password; shows the password and the API token once."""
     s = services()
@@ -147,6 +166,7 @@ def add_user() -> Any:
     except UserError as e:  # the store's own refusal (a user of that name added meanwhile)
         field = e.field if e.field in ADD_FIELDS else "name"
         return render_users(added=added, problems={field: str(REFUSALS.get(e.code, e.message))})
+    keep_instead(url_for("admin.users", _anchor=f"user-{name}"), "success", str(SHOWN_ONCE["added"]) % {"name": name})
     return render_template("admin/secret.html", subject=name, password=password, token=token, what="added")
 
 
@@ -205,6 +225,7 @@ def _change(name: str, change: Any, message: str) -> Any:
 
 @bp.post("/users/<name>/disable")
 @role_required(*ADMINS)
+@once_per_form(always=True)
 def disable(name: str) -> Any:
     if (asked := _confirmed(name, "disable")) is not None:
         return asked
@@ -217,6 +238,7 @@ def disable(name: str) -> Any:
 
 @bp.post("/users/<name>/enable")
 @role_required(*ADMINS)
+@once_per_form(always=True)
 def enable(name: str) -> Any:
     return _change(
         name,
@@ -227,6 +249,7 @@ def enable(name: str) -> Any:
 
 @bp.post("/users/<name>/role")
 @role_required(*ADMINS)
+@once_per_form(always=True)
 def set_role(name: str) -> Any:
     role = request.form.get("role", "")
     return _change(
@@ -238,6 +261,7 @@ def set_role(name: str) -> Any:
 
 @bp.post("/users/<name>/revoke")
 @role_required(*ADMINS)
+@once_per_form(always=True)
 def revoke(name: str) -> Any:
     if (asked := _confirmed(name, "revoke")) is not None:
         return asked
@@ -250,6 +274,7 @@ def revoke(name: str) -> Any:
 
 @bp.post("/users/<name>/password")
 @role_required(*ADMINS)
+@once_per_form(always=True)
 def reset_password(name: str) -> Any:
     """A new random password, shown once; the user's sessions and API token end."""
     if (asked := _confirmed(name, "password")) is not None:
@@ -258,11 +283,15 @@ def reset_password(name: str) -> Any:
         password = services().users.reset_password(name, actor=_actor())
     except UserError as e:
         return render_users(error=e, subject=name)
+    keep_instead(
+        url_for("admin.users", _anchor=f"user-{name}"), "success", str(SHOWN_ONCE["password"]) % {"name": name}
+    )
     return render_template("admin/secret.html", subject=name, password=password, token=None, what="password")
 
 
 @bp.post("/users/<name>/token")
 @role_required(*ADMINS)
+@once_per_form(always=True)
 def new_token(name: str) -> Any:
     """A new API token, shown once; the old one stops working."""
     if (asked := _confirmed(name, "token")) is not None:
@@ -271,6 +300,7 @@ def new_token(name: str) -> Any:
         token = services().users.new_token(name, actor=_actor())
     except UserError as e:
         return render_users(error=e, subject=name)
+    keep_instead(url_for("admin.users", _anchor=f"user-{name}"), "success", str(SHOWN_ONCE["token"]) % {"name": name})
     return render_template("admin/secret.html", subject=name, password=None, token=token, what="token")
 
 

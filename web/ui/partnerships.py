@@ -192,19 +192,25 @@ def partnership(pid: str) -> Any:
 # --- writing (officers) ---------------------------------------------------------------------------
 
 
-def once_per_form(view: Callable[..., Any]) -> Callable[..., Any]:
+def once_per_form(view: Callable[..., Any] | None = None, *, always: bool = False) -> Any:
     """A confirmed form is recorded once, however often it arrives (a double click, a page sent again after a
     lost answer): each rendered "check your answers" page carries its own key (``form_key``), and the first
     answer to it, the redirect to the new entry, is kept (as the API keeps an ``Idempotency-Key``'s). A repeat
     while the first is still running waits for it (then a 503 "try again in a moment"); a refused confirmation
     (the form again) is not kept. The write carries the identity of the form (:mod:`web.identity`); when an
     attempt fails on the server's side (the store went away around its COMMIT), the page sent again finds
-    that attempt's write, if it was made, instead of making a second (as the API's repeats do)."""
+    that attempt's write, if it was made, instead of making a second (as the API's repeats do).
+
+    ``always``: for a form without a "check your answers" step (the admin's one-click changes). A view whose
+    answer is a page that must not be kept (a password shown once) sets :func:`keep_instead`: the redirect
+    a repeat gets instead, with what it says."""
+    if view is None:
+        return lambda v: once_per_form(v, always=always)
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         key = request.form.get(FORM_KEY, "")
-        if request.method != "POST" or not request.form.get("confirm") or not valid_key(key):
+        if request.method != "POST" or not (always or request.form.get("confirm")) or not valid_key(key):
             return view(*args, **kwargs)
         user, replies, form_key = current_user().name, services().replies, f"form:{key}"
         print_ = fingerprint("POST", request.path, b"", b"")
@@ -238,11 +244,16 @@ def once_per_form(view: Callable[..., Any]) -> Callable[..., Any]:
         except BaseException:
             replies.release(user, form_key)
             raise
+        instead = g.get("keep_instead")
         if response.status_code in (302, 303) and "Location" in response.headers:
             kept_headers = {"Location": response.headers["Location"]}
             said = session.get("_flashes", [])[flashed:]
             if said:  # what the first answer said, for a repeat to say again (the first's page may never show)
                 kept_headers.update({"Flash-Category": said[-1][0], "Flash-Message": str(said[-1][1])})
+            replies.keep(user, form_key, Reply(303, "", kept_headers))
+        elif instead is not None and response.status_code == 200:
+            location, category, message = instead
+            kept_headers = {"Location": location, "Flash-Category": category, "Flash-Message": str(message)}
             replies.keep(user, form_key, Reply(303, "", kept_headers))
         elif response.status_code >= 500:
             _abandon(replies, user, form_key)
@@ -274,6 +285,17 @@ def review_key() -> str:
     values = sorted((name, value) for name, value in request.form.items(multi=True) if name not in FLAGS)
     digest = hashlib.sha256(json.dumps([request.path, values], ensure_ascii=False).encode()).hexdigest()
     return f"r{digest[:40]}"
+
+
+def keep_instead(location: str, category: str, message: str) -> None:
+    """For :func:`once_per_form`: this answer (a page shown once) is not kept; a repeat of the form is sent to
+    ``location`` and told ``message``."""
+    g.keep_instead = (location, category, message)
+
+
+@bp.app_context_processor
+def _new_form_key() -> dict[str, Any]:
+    return {"new_form_key": lambda: secrets.token_urlsafe(18)}
 
 
 def _abandon(replies: Any, user: str, key: str) -> None:
