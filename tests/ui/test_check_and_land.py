@@ -408,7 +408,7 @@ def test_a_confirmation_sent_while_its_first_sending_is_still_saving_is_told_to_
     first takes longer than the second may wait: 503 "still being saved, reload in a moment" (Retry-After),
     not a conflict; nothing is recorded by the second."""
     from application.replies import fingerprint
-    from web.ui import partnerships as ui
+    from web.ui import once as ui
 
     monkeypatch.setattr(ui, "REPEAT_WAIT", 0.3)
     officer = signed_in("officer")

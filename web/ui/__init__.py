@@ -23,6 +23,7 @@ from web.messages import request_message
 from web.ui import vocab
 from web.ui.common import error_page, login_redirect, may
 from web.ui.i18n import LANGUAGE_NAMES, LANGUAGES, country_name, day, language, moment, select_locale, time_tag
+from web.ui.once import template_helpers
 
 #: No script from anywhere, styles and images from this site only, no framing, forms post only here.
 CONTENT_SECURITY_POLICY = (
@@ -68,6 +69,7 @@ def init_ui(app: Flask) -> None:
         languages=[(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
         here_without_lang=_here_without_lang,
     )
+    app.context_processor(template_helpers)  # the forms' keys (web/ui/once.py)
     app.jinja_env.filters.update(country=country_name, day=day, moment=moment, time=time_tag)
     # a flashed confirmation of one entry ("entry-N"), shown beside it on a page that has it
     app.jinja_env.tests["beside_entry"] = lambda flashed, shown_there: shown_there and flashed[0].startswith("entry-")

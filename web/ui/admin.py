@@ -19,7 +19,7 @@ from application import access_log
 from application.users import EMAIL_PATTERN, NAME_PATTERN, ROLES, UserError, session_limits
 from web.auth import AUDITORS, current_user
 from web.ui.common import role_required, services
-from web.ui.partnerships import keep_instead, once_per_form
+from web.ui.once import keep_instead, once_per_form
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

@@ -2,27 +2,19 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 import secrets
-import time
-from collections.abc import Callable
 from datetime import datetime
-from functools import wraps
 from typing import Any
 from uuid import UUID, uuid5
 
 from flask import (
     Blueprint,
-    current_app,
     flash,
-    g,
     get_flashed_messages,
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -30,7 +22,7 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
 
 from application import jobs
-from application.replies import KeyReused, Reply, StillRunning, fingerprint, valid_key
+from application.replies import valid_key
 from application.rights import may_retract
 from domain import rules
 from domain.dates import BusinessDate
@@ -43,14 +35,15 @@ from projections.documents import preview_document
 from projections.log import entry_of
 from web.api import REGISTRATION_IDS, partnership_id
 from web.auth import EVERYONE, MANAGERS, WRITERS, current_user
-from web.errors import STORE_ERRORS, ApiError
-from web.identity import request_id, use_key
+from web.errors import ApiError
+from web.identity import request_id
 from web.messages import request_message
 from web.schemas import EVENT_SCHEMAS, EventRetractedSchema, RegisterPartnershipSchema
 from web.ui.chart import bar_chart
 from web.ui.common import may, role_required, services
 from web.ui.forms import Form
 from web.ui.i18n import country_choices
+from web.ui.once import ENTRY_FLASH, FLAGS, FORM_KEY, form_since, once_per_form, review_key
 from web.ui.present import read_filters, read_moment, references, timeline
 from web.ui.vocab import EVENT_TYPE_LABELS
 
@@ -71,19 +64,8 @@ OWN_LABELS: dict[str, dict[str, Any]] = {
 NOT_ASKED: dict[str, tuple[str, ...]] = {"council_resolution_adopted": ("reference",)}
 #: A retraction asks only why: its date is the office's today and it names the entry it retracts.
 RETRACTION_NOT_ASKED = ("retracts", "occurred_on", "reference", "note")
-#: The flash category that puts a confirmation beside the entry it confirms (``entry-N``).
-#: The hidden field of a "check your answers" page that makes its confirmation count once (:func:`once_per_form`).
-FORM_KEY = "form_key"
-#: How long a repeated confirmation waits for the first to finish before it is told to retry.
-REPEAT_WAIT = 10.0
-ENTRY_FLASH = "entry-"
 #: A manager's acknowledgement is confirmed in the reminders' section, where the eye is after it.
 REMINDERS_FLASH = f"{ENTRY_FLASH}reminders"
-#: What the review page's buttons post besides the form's own values.
-FLAGS = ("csrf_token", "confirm", "change", FORM_KEY)
-#: The hidden field of an entry form, made when the form is first shown and carried through its "check your
-#: answers" page and "Change": the review's key follows from it and the values (:func:`review_key`).
-FORM_NONCE = "form_nonce"
 
 
 def _known(pid: str) -> dict[str, Any]:
@@ -192,119 +174,6 @@ def partnership(pid: str) -> Any:
 # --- writing (officers) ---------------------------------------------------------------------------
 
 
-def once_per_form(view: Callable[..., Any] | None = None, *, always: bool = False) -> Any:
-    """A confirmed form is recorded once, however often it arrives (a double click, a page sent again after a
-    lost answer): each rendered "check your answers" page carries its own key (``form_key``), and the first
-    answer to it, the redirect to the new entry, is kept (as the API keeps an ``Idempotency-Key``'s). A repeat
-    while the first is still running waits for it (then a 503 "try again in a moment"); a refused confirmation
-    (the form again) is not kept. The write carries the identity of the form (:mod:`web.identity`); when an
-    attempt fails on the server's side (the store went away around its COMMIT), the page sent again finds
-    that attempt's write, if it was made, instead of making a second (as the API's repeats do).
-
-    ``always``: for a form without a "check your answers" step (the admin's one-click changes). A view whose
-    answer is a page that must not be kept (a password shown once) sets :func:`keep_instead`: the redirect
-    a repeat gets instead, with what it says."""
-    if view is None:
-        return lambda v: once_per_form(v, always=always)
-
-    @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        key = request.form.get(FORM_KEY, "")
-        if request.method != "POST" or not (always or request.form.get("confirm")) or not valid_key(key):
-            return view(*args, **kwargs)
-        user, replies, form_key = current_user().name, services().replies, f"form:{key}"
-        print_ = fingerprint("POST", request.path, b"", b"")
-        deadline = time.monotonic() + REPEAT_WAIT
-        while True:
-            try:
-                kept, g.resumed_since = replies.resume(user, form_key, print_)
-                break
-            except KeyReused:
-                raise ApiError(409, "idempotency_key_reused") from None
-            except StillRunning:
-                if time.monotonic() > deadline:  # not a conflict: its own first sending is still being saved
-                    busy = current_app.make_response(current_app.handle_user_exception(ApiError(503, "form_busy")))
-                    busy.headers["Retry-After"] = "2"
-                    return busy
-                time.sleep(0.1)
-        if kept is not None:  # already recorded: where the first went, the entry it made, saying so
-            category = kept.headers.get("Flash-Category")
-            if category and category.removeprefix(ENTRY_FLASH).isdigit():  # beside an entry of the timeline
-                flash(_("Recorded once: this is the entry the form made when it was first sent."), category)
-            elif category:
-                flash(kept.headers.get("Flash-Message", ""), category)
-            return redirect(kept.headers.get("Location") or request.path, code=303)
-        use_key(user, form_key)
-        flashed = len(session.get("_flashes", []))
-        try:
-            response = current_app.make_response(view(*args, **kwargs))
-        except Exception:
-            _abandon(replies, user, form_key)  # it may have written before it failed: the next sending checks
-            raise
-        except BaseException:
-            replies.release(user, form_key)
-            raise
-        instead = g.get("keep_instead")
-        if response.status_code in (302, 303) and "Location" in response.headers:
-            kept_headers = {"Location": response.headers["Location"]}
-            said = session.get("_flashes", [])[flashed:]
-            if said:  # what the first answer said, for a repeat to say again (the first's page may never show)
-                kept_headers.update({"Flash-Category": said[-1][0], "Flash-Message": str(said[-1][1])})
-            replies.keep(user, form_key, Reply(303, "", kept_headers))
-        elif instead is not None and response.status_code == 200:
-            location, category, message = instead
-            kept_headers = {"Location": location, "Flash-Category": category, "Flash-Message": str(message)}
-            replies.keep(user, form_key, Reply(303, "", kept_headers))
-        elif response.status_code >= 500:
-            _abandon(replies, user, form_key)
-        else:
-            replies.release(user, form_key)
-        return response
-
-    return wrapper
-
-
-@bp.app_context_processor
-def _form_nonce() -> dict[str, Any]:
-    return {"form_nonce": form_nonce}
-
-
-def form_nonce() -> str:
-    """The entry form's nonce: the one it was first shown with (sent back by "Change"), or a new one."""
-    sent = request.form.get(FORM_NONCE, "") if request.method == "POST" else ""
-    return sent if valid_key(sent) and len(sent) <= 64 else secrets.token_urlsafe(18)
-
-
-def review_key() -> str:
-    """The key of a "check your answers" page (:func:`once_per_form`): the same for the same form (its nonce)
-    with the same values, so a review page shown again (the browser's Back, then "resend") records once; new
-    values, or a form opened anew, make a new key. Without a nonce (a client that sends none), a new one."""
-    nonce = request.form.get(FORM_NONCE, "")
-    if not valid_key(nonce) or len(nonce) > 64:
-        return secrets.token_urlsafe(18)
-    values = sorted((name, value) for name, value in request.form.items(multi=True) if name not in FLAGS)
-    digest = hashlib.sha256(json.dumps([request.path, values], ensure_ascii=False).encode()).hexdigest()
-    return f"r{digest[:40]}"
-
-
-def keep_instead(location: str, category: str, message: str) -> None:
-    """For :func:`once_per_form`: this answer (a page shown once) is not kept; a repeat of the form is sent to
-    ``location`` and told ``message``."""
-    g.keep_instead = (location, category, message)
-
-
-@bp.app_context_processor
-def _new_form_key() -> dict[str, Any]:
-    return {"new_form_key": lambda: secrets.token_urlsafe(18)}
-
-
-def _abandon(replies: Any, user: str, key: str) -> None:
-    try:
-        replies.abandon(user, key)
-    except STORE_ERRORS:  # the store is down: the claim stays open and goes stale (then resumed)
-        pass
-
-
 def _sent_before(doc: dict[str, Any]) -> Any:
     """When this sending repeats one whose outcome is unknown and that one recorded its entry: the redirect to
     it (the checks are not run again: the entry it made may be what they would now refuse). None otherwise."""
@@ -316,11 +185,6 @@ def _sent_before(doc: dict[str, Any]) -> Any:
         return None
     flash(_("Recorded once: this is the entry the form made when it was first sent."), f"{ENTRY_FLASH}{version}")
     return redirect(url_for(".partnership", pid=doc["id"], _anchor=f"event-{version}"))
-
-
-def form_since() -> datetime | None:
-    """When this form's first sending began, when this sending repeats one that ended without an answer."""
-    return g.get("resumed_since")
 
 
 def _registration_review(form: Form, fields: dict[str, Any]) -> Any:

@@ -16,7 +16,8 @@ from web.identity import request_id
 from web.schemas import AcknowledgeReminderSchema
 from web.ui.common import role_required, services
 from web.ui.forms import Form
-from web.ui.partnerships import REMINDERS_FLASH, form_since, once_per_form, render_dashboard
+from web.ui.once import form_since, once_per_form
+from web.ui.partnerships import REMINDERS_FLASH, render_dashboard
 
 bp = Blueprint("reminders", __name__, url_prefix="/reminders")
 
