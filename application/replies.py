@@ -23,6 +23,7 @@ import hashlib
 import json
 import os
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -122,6 +123,20 @@ class Replies:
             if marked:
                 self._running(user, key, False)
             raise
+
+    def resume_waiting(
+        self, user: str, key: str, print_: str, *, wait_s: float, poll_s: float
+    ) -> tuple[Reply | None, datetime | None]:
+        """As :meth:`resume`, and while the first request with this key is still running, wait (up to ``wait_s``)
+        for its answer, which is this one's too; :class:`StillRunning` when it has not come by then."""
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                return self.resume(user, key, print_)
+            except StillRunning:
+                if time.monotonic() >= deadline:
+                    raise
+                time.sleep(poll_s)
 
     def _resume(
         self, user: str, key: str, print_: str, now: datetime, marked: list[bool]

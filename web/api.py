@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from collections.abc import Callable
 from datetime import datetime
 from functools import wraps
@@ -241,24 +240,16 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Response]:
             request.get_data(cache=True),
             request.headers.get("If-Match", ""),
         )
-        waited_until = time.monotonic() + WAIT_FOR_FIRST
-        while True:
-            try:
-                kept, g.resumed_since = replies.resume(user, key, print_)
-                break
-            except KeyReused:
-                raise ApiError(
-                    422, "idempotency_key_reused", {"Idempotency-Key": [request_message("idempotency_key_reused")]}
-                ) from None
-            except StillRunning:
-                # the same request is being answered: wait for that answer, which is this one's too
-                if time.monotonic() >= waited_until:  # not a 409: that would be a conflict with its own write
-                    busy = current_app.make_response(
-                        current_app.handle_user_exception(ApiError(503, "idempotency_key_busy"))
-                    )
-                    busy.headers["Retry-After"] = "1"
-                    return busy
-                time.sleep(0.05)
+        try:  # while the same request is being answered, wait for that answer, which is this one's too
+            kept, g.resumed_since = replies.resume_waiting(user, key, print_, wait_s=WAIT_FOR_FIRST, poll_s=0.05)
+        except KeyReused:
+            raise ApiError(
+                422, "idempotency_key_reused", {"Idempotency-Key": [request_message("idempotency_key_reused")]}
+            ) from None
+        except StillRunning:  # not a 409: that would be a conflict with its own write
+            busy = current_app.make_response(current_app.handle_user_exception(ApiError(503, "idempotency_key_busy")))
+            busy.headers["Retry-After"] = "1"
+            return busy
         if kept is not None:
             return Response(kept.body, status=kept.status, headers=kept.headers)
         use_key(user, key)  # every attempt at this request records under one identity: a retry finds its write

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-import time
 from collections.abc import Callable
 from datetime import datetime
 from functools import wraps
@@ -59,19 +58,14 @@ def once_per_form(view: Callable[..., Any] | None = None, *, always: bool = Fals
             return view(*args, **kwargs)
         user, replies, form_key = current_user().name, services().replies, f"form:{key}"
         print_ = fingerprint("POST", request.path, b"", b"")
-        deadline = time.monotonic() + REPEAT_WAIT
-        while True:
-            try:
-                kept, g.resumed_since = replies.resume(user, form_key, print_)
-                break
-            except KeyReused:
-                raise ApiError(409, "idempotency_key_reused") from None
-            except StillRunning:
-                if time.monotonic() > deadline:  # not a conflict: its own first sending is still being saved
-                    busy = current_app.make_response(current_app.handle_user_exception(ApiError(503, "form_busy")))
-                    busy.headers["Retry-After"] = "2"
-                    return busy
-                time.sleep(0.1)
+        try:  # while its first sending is being saved, wait for that answer
+            kept, g.resumed_since = replies.resume_waiting(user, form_key, print_, wait_s=REPEAT_WAIT, poll_s=0.1)
+        except KeyReused:
+            raise ApiError(409, "idempotency_key_reused") from None
+        except StillRunning:  # not a conflict: its own first sending is still being saved
+            busy = current_app.make_response(current_app.handle_user_exception(ApiError(503, "form_busy")))
+            busy.headers["Retry-After"] = "2"
+            return busy
         if kept is not None:  # already recorded: where the first went, the entry it made, saying so
             category = kept.headers.get("Flash-Category")
             if category and category.removeprefix(ENTRY_FLASH).isdigit():  # beside an entry of the timeline
