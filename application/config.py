@@ -66,14 +66,14 @@ class Config:
     def eventsourcing_env(self) -> dict[str, str]:
         """The environment the ``eventsourcing`` library reads, built from our one setting.
 
-        On SQLite the read models are written in the same transaction as the events (``projections.inline``).
+        The read models are written in the same transaction as the events (``projections.inline``).
         """
         env = self.store.eventsourcing_env()
         # Partnerships stay in memory between commands, brought up to date from the store before each (the
         # library's fast-forward), so a write into a long history reads only what is new since the last one.
         env.setdefault("AGGREGATE_CACHE_MAXSIZE", str(AGGREGATE_CACHE))
-        if not self.is_postgres:
-            env["APPLICATION_RECORDER_TOPIC"] = inline.TOPIC
+        # Writers of a process share durable commits (``infrastructure.group_commit``).
+        env["APPLICATION_RECORDER_TOPIC"] = inline.POSTGRES_TOPIC if self.is_postgres else inline.TOPIC
         return env
 
     def secret_key_file(self) -> Path | None:

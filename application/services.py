@@ -56,9 +56,17 @@ class Services:
     # --- the front door: every write goes through one of these ------------------------------
 
     def execute(self, command: Callable[[Tracker], T]) -> T:
-        """Run one command against the log, then bring the read models up to it (read your writes)."""
+        """Run one command against the log, then bring the read models up to it (read your writes).
+
+        When the command wrote and the views followed each of its writes inside the write's own transaction
+        (``projections.inline``: they were next in line), they are up to date with it already: the catch-up,
+        a round of reads, is skipped."""
+        group = getattr(self.tracker.recorder, "group", None)
+        if group is not None:
+            group.begin()
         result = command(self.tracker)
-        self.projection.catch_up()
+        if group is None or not group.views_followed():
+            self.projection.catch_up()
         return result
 
     def organisation(self) -> str | None:
@@ -380,7 +388,7 @@ def build_services(config: Config, *, catch_up: bool = True) -> Services:
         tracker.close()
         raise StoreNotInitialised("the database has no tracker tables yet: run `tracker db init` once")
     projection = Projection(tracker, db)
-    attach(projection)  # SQLite: the views follow inside each write's own transaction
+    attach(projection)  # the views follow inside each write's own transaction
     users = UserStore(db, create_tables=config.create_tables, password_slots=config.password_slots)
     replies = Replies(db, create_tables=config.create_tables)
     services = Services(config=config, tracker=tracker, db=db, projection=projection, users=users, replies=replies)

@@ -1,4 +1,4 @@
-"""On SQLite a write applies its read models in its own transaction (projections.inline)."""
+"""A write applies its read models in its own transaction (projections.inline), on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -11,8 +11,6 @@ import pytest
 from projections import queries
 from projections.inline import attach, detach
 from projections.projection import Projection
-
-pytestmark = pytest.mark.sqlite_only
 
 TODAY = date(2026, 11, 26)
 REGISTRATION = {"partner_name": "Bar", "partner_country": "ME", "partner_kind": "city", "local_party": "Powiat"}
@@ -65,3 +63,21 @@ def test_views_behind_are_caught_up_in_order_not_skipped(services: Any) -> None:
     page = queries.log_page(services.db, after=0, limit=10)
     assert [e["position"] for e in page["items"]] == [1, 2, 3]
     assert [e["version"] for e in page["items"]] == [1, 2, 3]
+
+
+def test_a_command_whose_write_the_views_did_not_follow_still_reads_its_own_write(services: Any) -> None:
+    """Through the front door (``Services``), a write the views could not follow inline (they were behind) is
+    caught up before the command returns: the register shows it and everything before it."""
+    pid = _register(services)
+    detach(services.projection)
+    _note(services, pid, "while detached")
+    attach(services.projection)
+    fields = {"occurred_on": date(2026, 1, 2), "text": "through the front door"}
+    recorded = services.record_event(pid, "note_added", fields, user="ala")
+    assert services.projection.position == recorded.notification_id == 3
+    texts = [e["data"]["text"] for e in queries.list_events(services.db, str(pid))[1:]]
+    assert texts == ["while detached", "through the front door"]
+    # and a write the views follow inline leaves nothing behind either
+    again = services.record_event(pid, "note_added", {**fields, "text": "inline"}, user="ala")
+    assert services.projection.position == again.notification_id == 4
+    assert queries.get_partnership(services.db, str(pid), services.clock())["version"] == 4
