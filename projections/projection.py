@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from eventsourcing.application import Application
@@ -28,6 +28,11 @@ from projections.documents import document_of_state, fact_of, registered_of, rem
 from projections.log import GENESIS_HASH, canonical, chain_hash, entry_of
 
 #: Advisory lock key serializing projection writers on PostgreSQL.
+#: the list row's columns besides its id, in the order :meth:`Projection._write_row` writes them
+ROW_COLUMNS = (
+    "sort_name, partner_country, status, last_activity_end, own_days, due_on, spell_flagged, next_plan_due, search,"
+    " version, doc, fold"
+)
 PROJECTION_LOCK = 727_002
 BATCH = 500
 
@@ -258,7 +263,7 @@ class Projection:
         """Change one partnership's list row, areas and reminders by its new entries alone (see
         :mod:`projections.folds`); False, changing nothing, when only a full refold can say."""
         t = self.db.table
-        row = tx.execute(f"SELECT doc, fold FROM {t('view_partnerships')} WHERE id = ?", (pid,)).fetchone()
+        row = tx.execute(f"SELECT {ROW_COLUMNS} FROM {t('view_partnerships')} WHERE id = ?", (pid,)).fetchone()
         if row is None:
             return False
         kept, doc = folds.loads(row["fold"]), json.loads(row["doc"])
@@ -282,7 +287,7 @@ class Projection:
             for reminder in reminders_changed:
                 reminders[reminder["id"]] = changed[reminder["id"]] = reminder
         tx.executemany(f"UPDATE {t('view_events')} SET effect = ? WHERE partnership_id = ? AND version = ?", effects)
-        self._write_row(tx, pid, doc, markers, kept, replace=True)
+        self._write_row(tx, pid, doc, markers, kept, replace=True, old=row)
         if doc["areas"] != areas:
             self._write_areas(tx, pid, doc["areas"])
         self._write_reminders(tx, pid, list(changed.values()), all_of_them=False)
@@ -327,30 +332,46 @@ class Projection:
         )
 
     def _write_row(
-        self, tx: Tx, pid: str, doc: dict[str, Any], markers: dict[str, Any], kept: folds.Kept, *, replace: bool
+        self,
+        tx: Tx,
+        pid: str,
+        doc: dict[str, Any],
+        markers: dict[str, Any],
+        kept: folds.Kept,
+        *,
+        replace: bool,
+        old: Mapping[str, Any] | None = None,
     ) -> None:
+        """Write the partnership's list row. Given its ``old`` row, only the columns that changed are updated,
+        so an index whose columns stayed (most of them, for most events) is not touched."""
         t = self.db.table
+        values = {
+            "sort_name": doc["partner_name"].lower(),
+            "partner_country": doc["partner_country"],
+            "status": doc["status"],
+            "last_activity_end": markers["last_activity_end"],
+            "own_days": markers["own_days"],
+            "due_on": markers["due_on"],
+            "spell_flagged": int(markers["spell_flagged"]),
+            "next_plan_due": markers["next_plan_due"],
+            "search": markers["search"],
+            "version": doc["version"],
+            "doc": json.dumps(doc, ensure_ascii=False),
+            "fold": folds.dumps(kept),
+        }
+        if old is not None:
+            changed = {name: value for name, value in values.items() if old[name] != value}
+            if changed:
+                tx.execute(
+                    f"UPDATE {t('view_partnerships')} SET {', '.join(f'{name} = ?' for name in changed)} WHERE id = ?",
+                    (*changed.values(), pid),
+                )
+            return
         if replace:
             tx.execute(f"DELETE FROM {t('view_partnerships')} WHERE id = ?", (pid,))
         tx.execute(
-            f"INSERT INTO {t('view_partnerships')} (id, sort_name, partner_country, status, last_activity_end,"
-            " own_days, due_on, spell_flagged, next_plan_due, search, version, doc, fold)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                pid,
-                doc["partner_name"].lower(),
-                doc["partner_country"],
-                doc["status"],
-                markers["last_activity_end"],
-                markers["own_days"],
-                markers["due_on"],
-                int(markers["spell_flagged"]),
-                markers["next_plan_due"],
-                markers["search"],
-                doc["version"],
-                json.dumps(doc, ensure_ascii=False),
-                folds.dumps(kept),
-            ),
+            f"INSERT INTO {t('view_partnerships')} (id, {ROW_COLUMNS}) VALUES (?, {', '.join('?' for _ in values)})",
+            (pid, *values.values()),
         )
 
     def _write_checkpoints(self, tx: Tx, pid: str, kept: Sequence[folds.Kept], *, all_of_them: bool) -> None:
