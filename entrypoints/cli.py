@@ -507,7 +507,7 @@ def projections() -> None:
 @projections.command("rebuild")
 def projections_rebuild() -> None:
     """Throw the read models away and rebuild them from the log."""
-    with opened() as services:
+    with opened(catch_up=False) as services:  # bringing views up to date first would be thrown away with them
         applied = services.projection.rebuild()
         click.echo(f"rebuilt the read models from {applied} events")
 
