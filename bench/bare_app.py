@@ -5,6 +5,10 @@ A WSGI app that answers ``POST /api/v1/partnerships/ID/events`` by reading the J
 ``synchronous=FULL``), then answering ``201`` with a small JSON document. Nothing else: no authentication,
 no aggregate, no rules, no read models. Each waitress thread has its own connection.
 
+Given a ``postgresql://...[?schema=S]`` URL instead of a file, it does the same on PostgreSQL: one
+``INSERT ... RETURNING id`` and ``COMMIT`` per POST on the thread's own psycopg connection (a table
+``bare_events`` in the schema), the floor the tracker's PostgreSQL store is measured against.
+
 Run it as ``python -m bench.bare_app --database FILE --port PORT [--threads 8]``: it serves with waitress, as
 ``tracker serve`` does, and answers ``GET /health`` for the caller's readiness check.
 """
@@ -17,6 +21,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import parse_qs
 
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS stored_events (id INTEGER PRIMARY KEY, originator_id TEXT NOT NULL,"
@@ -34,21 +39,64 @@ def connect(database: str) -> sqlite3.Connection:
     return conn
 
 
+PG_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS bare_events (id BIGSERIAL PRIMARY KEY, originator_id TEXT NOT NULL,"
+    " topic TEXT NOT NULL, state BYTEA NOT NULL)"
+)
+
+
+def pg_connect(url: str) -> Any:
+    """A psycopg connection (explicit transactions) to ``url``, its ``search_path`` set to the URL's schema."""
+    import psycopg
+
+    base, _, query = url.partition("?")
+    schema = parse_qs(query).get("schema", [None])[0]
+    options = {"options": f"-c search_path={schema}"} if schema else {}
+    return psycopg.connect(base, **options)
+
+
 class BareApp:
     """One INSERT + COMMIT per POST; a WSGI callable."""
 
     def __init__(self, database: str) -> None:
         self.database = database
+        self.postgres = database.startswith(("postgresql://", "postgres://"))
         self.local = threading.local()
-        conn = connect(database)
-        conn.execute(SCHEMA)
-        conn.close()
+        if self.postgres:
+            with pg_connect(database) as conn:
+                conn.execute(PG_SCHEMA)
+        else:
+            conn = connect(database)
+            conn.execute(SCHEMA)
+            conn.close()
 
-    def conn(self) -> sqlite3.Connection:
+    def conn(self) -> Any:
         conn = getattr(self.local, "conn", None)
         if conn is None:
-            conn = self.local.conn = connect(self.database)
+            conn = self.local.conn = pg_connect(self.database) if self.postgres else connect(self.database)
         return conn
+
+    def insert(self, partnership_id: str, topic: str, body: bytes) -> int:
+        """One INSERT and one durable COMMIT; the new row's id."""
+        conn = self.conn()
+        if self.postgres:
+            with conn.transaction():
+                row = conn.execute(
+                    "INSERT INTO bare_events (originator_id, topic, state) VALUES (%s, %s, %s) RETURNING id",
+                    (partnership_id, topic, body),
+                ).fetchone()
+            return int(row[0])
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            cursor = conn.execute(
+                "INSERT INTO stored_events (originator_id, topic, state) VALUES (?, ?, ?)",
+                (partnership_id, topic, body),
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return int(cursor.lastrowid or 0)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "GET")
@@ -64,20 +112,8 @@ class BareApp:
         except (ValueError, KeyError, TypeError):
             return self.answer(start_response, "400 Bad Request", {"error": "malformed"})
         partnership_id = path[len(PREFIX) : -len(SUFFIX)]
-        conn = self.conn()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            cursor = conn.execute(
-                "INSERT INTO stored_events (originator_id, topic, state) VALUES (?, ?, ?)",
-                (partnership_id, topic, body),
-            )
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        return self.answer(
-            start_response, "201 Created", {"id": cursor.lastrowid, "partnership_id": partnership_id, **fields}
-        )
+        new_id = self.insert(partnership_id, topic, body)
+        return self.answer(start_response, "201 Created", {"id": new_id, "partnership_id": partnership_id, **fields})
 
     @staticmethod
     def answer(start_response: Callable[..., Any], status: str, document: dict[str, Any]) -> Iterable[bytes]:

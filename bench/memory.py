@@ -11,8 +11,8 @@
   ``ru_maxrss`` is not used: across ``exec`` it keeps the forking bench process's resident set). The logs are
   written straight through the application's mapper and recorder (``recorder.insert_events`` of 50,000
   ``StoredEvent`` per transaction: registrations, then rounds of one event of the realistic mix per
-  partnership, 10 events each). The views follow the log as it is written (inline on SQLite, one catch-up on
-  PostgreSQL), so the child's opening catch-up has nothing to do and the child does the rebuild only.
+  partnership, 10 events each; ``bench.common.StoredWriter``), with the read models left behind: the child
+  (which does not catch up before a rebuild) builds them from nothing.
 """
 
 from __future__ import annotations
@@ -26,20 +26,14 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
-
-from eventsourcing.persistence import StoredEvent
 
 from bench.common import (
-    EVENT_MIX,
     NOTE_TEXT,
     OCCURRED_ON,
-    RECORDED_BY,
-    TODAY,
+    StoredWriter,
     build_register,
     database_for,
     median,
-    new_partnership,
     rate,
     rotated,
     say,
@@ -50,13 +44,10 @@ from bench.common import (
     timed,
 )
 from bench.servers import TRACKER, Client, add_user, run_clients, tracker_env, tracker_server, wait_peak
-from domain.tracker import Tracker
 
 SERVE_SMALL = 1_000
 CLIENTS = 8
 PAGE = 50
-PER_PARTNERSHIP = 10
-INSERT_BATCH = 50_000
 
 
 @dataclass(frozen=True)
@@ -162,52 +153,6 @@ def run_serve(sizes: MemorySizes, big_database: str, big_count: int) -> dict[str
 # --- rebuild ------------------------------------------------------------------------------------------------
 
 
-class LogWriter:
-    """Writes a log of stored events straight through the application's mapper and recorder (no commands):
-    ``recorder.insert_events`` of ``INSERT_BATCH`` events per call, one transaction each (on SQLite the views
-    follow inside it, as for any write: the store is then ready, views included).
-
-    Each partnership's events are the stored form of one template aggregate's (a registration, then
-    ``PER_PARTNERSHIP - 1`` events of the realistic mix), with its own id and name: the mapper runs once per
-    template, not once per event.
-    """
-
-    def __init__(self, app: Tracker) -> None:
-        self.app = app
-        mapper = self.app.mapper
-        self.registrations = []
-        for k in range(6):  # new_partnership cycles six countries
-            (registered,) = new_partnership(k).collect_events()
-            self.registrations.append(mapper.to_stored_event(registered))
-        template = new_partnership(0)
-        template.collect_events()
-        self.rounds: list[StoredEvent] = []
-        for n in range(PER_PARTNERSHIP - 1):
-            event_type, fields = EVENT_MIX[n % len(EVENT_MIX)]
-            template.record(event_type, {"occurred_on": OCCURRED_ON, **fields}, recorded_by=RECORDED_BY, today=TODAY)
-            (event,) = template.collect_events()
-            self.rounds.append(mapper.to_stored_event(event))
-
-    def write(self, events: int) -> int:
-        """About ``events`` events (a multiple of ``PER_PARTNERSHIP``); returns how many were written."""
-        partnerships = max(1, events // PER_PARTNERSHIP)
-        group = max(1, INSERT_BATCH // PER_PARTNERSHIP)
-        written = 0
-        for start in range(0, partnerships, group):
-            members = range(start, min(partnerships, start + group))
-            ids = [uuid4() for _ in members]
-            batch = []
-            for i, pid in zip(members, ids, strict=True):
-                reg = self.registrations[i % 6]
-                state = reg.state.replace(b"Partner town %06d" % (i % 6), b"Partner town %06d" % i, 1)
-                batch.append(StoredEvent(pid, 1, reg.topic, state))
-            for stored in self.rounds:  # rounds: one event per partnership, so a page touches many of them
-                batch += [StoredEvent(pid, stored.originator_version, stored.topic, stored.state) for pid in ids]
-            self.app.recorder.insert_events(batch)
-            written += len(batch)
-        return written
-
-
 def rebuild_child(database: str, folder: Path) -> tuple[float, int, str]:
     """``tracker projections rebuild`` in a child process: (seconds, peak RSS KiB, its output)."""
     out = folder / "rebuild.out"
@@ -237,14 +182,12 @@ def run_rebuild(sizes: MemorySizes) -> dict[str, Any]:
     for name, events in (("small", sizes.rebuild_small), ("big", sizes.rebuild_big)):
         with temp_dir(f"memory-rebuild-{name}") as folder, store(folder / "events.db") as services:
             database = database_for(folder / "events.db", schema_of(services))
-            write_seconds, written = timed(lambda events=events: LogWriter(services.tracker).write(events))
-            services.projection.catch_up()  # PostgreSQL; on SQLite the views followed inline
-            assert services.projection.position == written, (services.projection.position, written)
+            write_seconds, written = timed(lambda events=events: StoredWriter(services).write(events))
             seconds, peak, output = rebuild_child(database, folder)
             assert str(written) in output, output
             figures[name] = {"events": written, "peak_kib": peak, "seconds": seconds}
             say(
-                f"  {written:,} events: written (views included) in {write_seconds:.1f} s "
+                f"  {written:,} events: written (no views) in {write_seconds:.1f} s "
                 f"({rate(written, write_seconds):,.0f} ev/s); child rebuild {seconds:.1f} s "
                 f"({rate(written, seconds):,.0f} ev/s), peak RSS {peak / 1024:.1f} MB"
             )

@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from bench.appends import TrackerWriter
-from bench.common import OCCURRED_ON, TODAY, build_history, build_log, build_register, say, services_at, temp_dir
+from bench.common import OCCURRED_ON, TODAY, StoredWriter, build_history, build_register, say, services_at, temp_dir
 from infrastructure import store
 
 
@@ -123,8 +123,8 @@ def main(argv: list[str] | None = None) -> int:
             say("profiling 20 steady-state inactivity scans (nothing left to flag)")
             profiled(lambda: [scan_inactivity(services, TODAY) for _ in range(20)], args.top)
         else:
-            written = build_log(services, args.events or 20_000, args.per_partnership)
-            services.projection.catch_up()
+            written = StoredWriter(services, per_partnership=args.per_partnership).write(args.events or 20_000)
+            services.projection.rebuild()
             say(f"profiling projection.rebuild() of {written} events")
             profiled(services.projection.rebuild, args.top)
     return 0

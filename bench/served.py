@@ -4,7 +4,9 @@
   SQLite file, with an officer created by ``tracker users add``; each writer POSTs notes to
   ``/api/v1/partnerships/ID/events`` with its Bearer token, spread round-robin over a few hundred partnerships;
 * ``bare`` (baseline): ``bench/bare_app.py`` under waitress with the same threads: the same POST, answered with
-  one ``BEGIN IMMEDIATE; INSERT; COMMIT`` into an SQLite file of the same durability (WAL, ``synchronous=FULL``).
+  one ``BEGIN IMMEDIATE; INSERT; COMMIT`` into an SQLite file of the same durability (WAL, ``synchronous=FULL``),
+  or with ``BENCH_DATABASE_URL`` one ``INSERT ... RETURNING``; ``COMMIT`` into a table of the same PostgreSQL
+  schema as the tracker's store.
 
 Writers are threads of this process, each on its own keep-alive ``http.client`` connection. Each concurrency
 level sends the same number of requests to both servers (split evenly over its writers); the two servers take
@@ -97,7 +99,7 @@ def run(sizes: ServedSizes) -> dict[str, Any]:
         paths = [f"/api/v1/partnerships/{pid}/events" for pid in ids]
         with (
             tracker_server(database, folder, threads=THREADS) as tracker,
-            bare_server(str(folder / "bare.db"), folder, threads=THREADS) as bare,
+            bare_server(database_for(folder / "bare.db", schema_of(services)), folder, threads=THREADS) as bare,
         ):
             targets = {"tracker": Target(tracker.port, token, paths), "bare": Target(bare.port, None, paths)}
             for target in targets.values():  # warm up: connections, first requests, caches
