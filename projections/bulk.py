@@ -19,7 +19,6 @@ the partnerships it touches) and refolds it from its complete event rows.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from typing import Any
 
 from eventsourcing.persistence import Tracking
@@ -27,7 +26,7 @@ from eventsourcing.utils import get_topic
 
 from domain.partnership import ENVELOPE_FIELDS, EVENT_CLASSES
 from projections.log import entry_of
-from projections.projection import PROJECTION_LOCK, REFOLD_COLUMNS, Projection
+from projections.projection import PROJECTION_LOCK, REFOLD_COLUMNS, Projection, grouped
 
 #: stored events per page of the append pass
 PAGE = 1000
@@ -138,8 +137,7 @@ def fold_all(projection: Projection) -> int:
                 f" WHERE partnership_id IN ({marks}) ORDER BY partnership_id, version",
                 pids,
             ).fetchall()
-            for pid, own in _grouped(rows):
-                projection.refold(tx, pid, own)
+            projection.refold_many(tx, grouped(rows))
             folded += len(pids)
             after = pids[-1]
 
@@ -154,15 +152,6 @@ def finish(projection: Projection) -> bool:
         fold_all(projection)
     _mark(projection, pending=False)
     return True
-
-
-def _grouped(rows: Sequence[Any]) -> list[tuple[str, list[Any]]]:
-    out: list[tuple[str, list[Any]]] = []
-    for row in rows:
-        if not out or out[-1][0] != row["partnership_id"]:
-            out.append((row["partnership_id"], []))
-        out[-1][1].append(row)
-    return out
 
 
 def _mark(projection: Projection, *, pending: bool) -> None:

@@ -28,11 +28,22 @@ from projections.documents import document_of_state, fact_of, registered_of, rem
 from projections.log import GENESIS_HASH, canonical, chain_hash, entry_of
 
 #: Advisory lock key serializing projection writers on PostgreSQL.
-#: the list row's columns besides its id, in the order :meth:`Projection._write_row` writes them
-ROW_COLUMNS = (
-    "sort_name, partner_country, status, last_activity_end, own_days, due_on, spell_flagged, next_plan_due, search,"
-    " version, doc, fold"
+#: the list row's columns besides its id, in the order :func:`_row_values` gives them
+ROW_NAMES = (
+    "sort_name",
+    "partner_country",
+    "status",
+    "last_activity_end",
+    "own_days",
+    "due_on",
+    "spell_flagged",
+    "next_plan_due",
+    "search",
+    "version",
+    "doc",
+    "fold",
 )
+ROW_COLUMNS = ", ".join(ROW_NAMES)
 PROJECTION_LOCK = 727_002
 BATCH = 500
 
@@ -212,9 +223,7 @@ class Projection:
     def apply_entries(self, tx: Tx, entries: Sequence[dict[str, Any]], notification_ids: Sequence[int]) -> None:
         """:meth:`apply_batch` of the events' log entries."""
         touched = self.append_entries(tx, entries, notification_ids)
-        for pid, own in touched.items():
-            if not self.advance(tx, pid, own):
-                self.refold(tx, pid)
+        self.refold_pids(tx, [pid for pid, own in touched.items() if not self.advance(tx, pid, own)])
 
     def append_entries(
         self, tx: Tx, entries: Sequence[dict[str, Any]], notification_ids: Sequence[int]
@@ -287,7 +296,7 @@ class Projection:
             for reminder in reminders_changed:
                 reminders[reminder["id"]] = changed[reminder["id"]] = reminder
         tx.executemany(f"UPDATE {t('view_events')} SET effect = ? WHERE partnership_id = ? AND version = ?", effects)
-        self._write_row(tx, pid, doc, markers, kept, replace=True, old=row)
+        self._update_row(tx, pid, doc, markers, kept, row)
         if doc["areas"] != areas:
             self._write_areas(tx, pid, doc["areas"])
         self._write_reminders(tx, pid, list(changed.values()), all_of_them=False)
@@ -296,96 +305,91 @@ class Projection:
     def refold(self, tx: Tx, pid: str, rows: Sequence[Any] | None = None) -> None:
         """Recompute one partnership's list row, areas, reminders, checkpoints and effects from its event rows
         (``rows``: all of them, by version, when the caller has read them already)."""
-        t = self.db.table
         if rows is None:
+            events = self.db.table("view_events")
             rows = tx.execute(
-                f"SELECT {REFOLD_COLUMNS} FROM {t('view_events')} WHERE partnership_id = ? ORDER BY version",
-                (pid,),
+                f"SELECT {REFOLD_COLUMNS} FROM {events} WHERE partnership_id = ? ORDER BY version", (pid,)
             ).fetchall()
-        facts = [fact_of(r) for r in rows]
-        kept = folds.kept_of(facts)  # the fold, once: the document is made from its state
-        doc, markers = document_of_state(
-            pid,
-            kept.folded.state,
-            registered_of(facts),
-            version=max(f.version for f in facts),
-            exists_from=kept.folded.exists,
-            approximate_until=kept.approximate_until,
-        )
-        history = rules.history(facts)
-        updates = []
-        for row in rows:
-            version = row["version"]
-            effect = None if row["retracted_by"] is not None else json.dumps(history.effects[version].as_dict())
-            culprit = history.made_ineffective.get(version)
-            if (effect, culprit) != (row["effect"], row["ineffective_by"]):
-                updates.append((effect, culprit, pid, version))
+        self.refold_many(tx, [(pid, rows)])
+
+    def refold_pids(self, tx: Tx, pids: Sequence[str], chunk: int = 500) -> None:
+        """:meth:`refold` of each partnership of ``pids``, their event rows read and their views written a chunk
+        of partnerships at a time."""
+        events = self.db.table("view_events")
+        for start in range(0, len(pids), chunk):
+            some = pids[start : start + chunk]
+            rows = tx.execute(
+                f"SELECT partnership_id, {REFOLD_COLUMNS} FROM {events}"
+                f" WHERE partnership_id IN ({', '.join('?' for _ in some)}) ORDER BY partnership_id, version",
+                some,
+            ).fetchall()
+            self.refold_many(tx, grouped(rows))
+
+    def refold_many(self, tx: Tx, groups: Sequence[tuple[str, Sequence[Any]]]) -> None:
+        """:meth:`refold` of several partnerships, each with all its event rows by version; each table is written
+        with one statement or one batch for all of them (on PostgreSQL one round trip, not one per partnership)."""
+        if not groups:
+            return
+        t = self.db.table
+        pids = [pid for pid, _ in groups]
+        effects, rows_out, checkpoints, areas, reminders = [], [], [], [], []
+        for pid, rows in groups:
+            facts = [fact_of(r) for r in rows]
+            kept = folds.kept_of(facts)  # the fold, once: the document is made from its state
+            doc, markers = document_of_state(
+                pid,
+                kept.folded.state,
+                registered_of(facts),
+                version=max(f.version for f in facts),
+                exists_from=kept.folded.exists,
+                approximate_until=kept.approximate_until,
+            )
+            history = rules.history(facts)
+            for row in rows:
+                version = row["version"]
+                effect = None if row["retracted_by"] is not None else json.dumps(history.effects[version].as_dict())
+                culprit = history.made_ineffective.get(version)
+                if (effect, culprit) != (row["effect"], row["ineffective_by"]):
+                    effects.append((effect, culprit, pid, version))
+            rows_out.append((pid, *_row_values(doc, markers, kept).values()))
+            checkpoints += _checkpoint_rows(pid, folds.checkpoints(facts))
+            areas += [(area, pid) for area in doc["areas"]]
+            reminders += _reminder_rows(pid, reminder_documents(pid, facts, {r["version"]: r for r in rows}))
+        marks = ", ".join("?" for _ in pids)
         tx.executemany(
             f"UPDATE {t('view_events')} SET effect = ?, ineffective_by = ? WHERE partnership_id = ? AND version = ?",
-            updates,
+            effects,
         )
-        self._write_row(tx, pid, doc, markers, kept, replace=True)
-        self._write_checkpoints(tx, pid, folds.checkpoints(facts), all_of_them=True)
-        self._write_areas(tx, pid, doc["areas"])
-        self._write_reminders(
-            tx, pid, reminder_documents(pid, facts, {r["version"]: r for r in rows}), all_of_them=True
+        tx.execute(f"DELETE FROM {t('view_partnerships')} WHERE id IN ({marks})", pids)
+        tx.executemany(
+            f"INSERT INTO {t('view_partnerships')} (id, {ROW_COLUMNS}) VALUES (?, {', '.join('?' for _ in ROW_NAMES)})",
+            rows_out,
         )
+        tx.execute(f"DELETE FROM {t('view_checkpoints')} WHERE partnership_id IN ({marks})", pids)
+        tx.executemany(CHECKPOINT_INSERT.format(table=t("view_checkpoints")), checkpoints)
+        tx.execute(f"DELETE FROM {t('view_partnership_areas')} WHERE partnership_id IN ({marks})", pids)
+        tx.executemany(f"INSERT INTO {t('view_partnership_areas')} (area, partnership_id) VALUES (?, ?)", areas)
+        tx.execute(f"DELETE FROM {t('view_reminders')} WHERE partnership_id IN ({marks})", pids)
+        tx.executemany(REMINDER_INSERT.format(table=t("view_reminders")), reminders)
 
-    def _write_row(
-        self,
-        tx: Tx,
-        pid: str,
-        doc: dict[str, Any],
-        markers: dict[str, Any],
-        kept: folds.Kept,
-        *,
-        replace: bool,
-        old: Mapping[str, Any] | None = None,
+    def _update_row(
+        self, tx: Tx, pid: str, doc: dict[str, Any], markers: dict[str, Any], kept: folds.Kept, old: Mapping[str, Any]
     ) -> None:
-        """Write the partnership's list row. Given its ``old`` row, only the columns that changed are updated,
-        so an index whose columns stayed (most of them, for most events) is not touched."""
-        t = self.db.table
-        values = {
-            "sort_name": doc["partner_name"].lower(),
-            "partner_country": doc["partner_country"],
-            "status": doc["status"],
-            "last_activity_end": markers["last_activity_end"],
-            "own_days": markers["own_days"],
-            "due_on": markers["due_on"],
-            "spell_flagged": int(markers["spell_flagged"]),
-            "next_plan_due": markers["next_plan_due"],
-            "search": markers["search"],
-            "version": doc["version"],
-            "doc": json.dumps(doc, ensure_ascii=False),
-            "fold": folds.dumps(kept),
-        }
-        if old is not None:
-            changed = {name: value for name, value in values.items() if old[name] != value}
-            if changed:
-                tx.execute(
-                    f"UPDATE {t('view_partnerships')} SET {', '.join(f'{name} = ?' for name in changed)} WHERE id = ?",
-                    (*changed.values(), pid),
-                )
-            return
-        if replace:
-            tx.execute(f"DELETE FROM {t('view_partnerships')} WHERE id = ?", (pid,))
-        tx.execute(
-            f"INSERT INTO {t('view_partnerships')} (id, {ROW_COLUMNS}) VALUES (?, {', '.join('?' for _ in values)})",
-            (pid, *values.values()),
-        )
+        """Update the partnership's list row from its ``old`` one: only the columns that changed, so an index
+        whose columns stayed (most of them, for most events) is not touched."""
+        changed = {name: value for name, value in _row_values(doc, markers, kept).items() if old[name] != value}
+        if changed:
+            tx.execute(
+                f"UPDATE {self.db.table('view_partnerships')} SET {', '.join(f'{name} = ?' for name in changed)}"
+                " WHERE id = ?",
+                (*changed.values(), pid),
+            )
 
     def _write_checkpoints(self, tx: Tx, pid: str, kept: Sequence[folds.Kept], *, all_of_them: bool) -> None:
         t = self.db.table
         if all_of_them:
             tx.execute(f"DELETE FROM {t('view_checkpoints')} WHERE partnership_id = ?", (pid,))
-        tx.executemany(
-            f"INSERT INTO {t('view_checkpoints')} (partnership_id, first, version, kept) VALUES (?, ?, ?, ?)",
-            [
-                (pid, k.folded.last[0].isoformat(), k.folded.last[1], folds.dumps(folds.checkpoint_of(k)))
-                for k in kept
-                if k.folded.last
-            ],
-        )
+        tx.executemany(CHECKPOINT_INSERT.format(table=t("view_checkpoints")), _checkpoint_rows(pid, kept))
 
     def _write_areas(self, tx: Tx, pid: str, areas: Sequence[str]) -> None:
         t = self.db.table
@@ -402,10 +406,7 @@ class Projection:
             tx.execute(f"DELETE FROM {t('view_reminders')} WHERE partnership_id = ?", (pid,))
         else:
             tx.executemany(f"DELETE FROM {t('view_reminders')} WHERE id = ?", [(r["id"],) for r in reminders])
-        tx.executemany(
-            f"INSERT INTO {t('view_reminders')} (id, partnership_id, opened_on, is_open, doc) VALUES (?, ?, ?, ?, ?)",
-            [(r["id"], pid, r["opened_on"], int(r["open"]), json.dumps(r, ensure_ascii=False)) for r in reminders],
-        )
+        tx.executemany(REMINDER_INSERT.format(table=t("view_reminders")), _reminder_rows(pid, reminders))
 
     def ensure_layout(self) -> bool:
         """Drop and recreate the read models when their layout is not this version's; True if it did."""
@@ -443,3 +444,47 @@ class Projection:
                 tx.execute(f"DELETE FROM {self.db.table(table)}")
             tx.execute(f"DELETE FROM {self.db.tracking_table} WHERE application_name = ?", (self.name,))
         return self.catch_up()
+
+
+def _row_values(doc: dict[str, Any], markers: dict[str, Any], kept: folds.Kept) -> dict[str, Any]:
+    """A partnership's list row (but its id), by column, in the order of :data:`ROW_COLUMNS`."""
+    return {
+        "sort_name": doc["partner_name"].lower(),
+        "partner_country": doc["partner_country"],
+        "status": doc["status"],
+        "last_activity_end": markers["last_activity_end"],
+        "own_days": markers["own_days"],
+        "due_on": markers["due_on"],
+        "spell_flagged": int(markers["spell_flagged"]),
+        "next_plan_due": markers["next_plan_due"],
+        "search": markers["search"],
+        "version": doc["version"],
+        "doc": json.dumps(doc, ensure_ascii=False),
+        "fold": folds.dumps(kept),
+    }
+
+
+CHECKPOINT_INSERT = "INSERT INTO {table} (partnership_id, first, version, kept) VALUES (?, ?, ?, ?)"
+REMINDER_INSERT = "INSERT INTO {table} (id, partnership_id, opened_on, is_open, doc) VALUES (?, ?, ?, ?, ?)"
+
+
+def _checkpoint_rows(pid: str, kept: Sequence[folds.Kept]) -> list[tuple[Any, ...]]:
+    return [
+        (pid, k.folded.last[0].isoformat(), k.folded.last[1], folds.dumps(folds.checkpoint_of(k)))
+        for k in kept
+        if k.folded.last
+    ]
+
+
+def _reminder_rows(pid: str, reminders: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    return [(r["id"], pid, r["opened_on"], int(r["open"]), json.dumps(r, ensure_ascii=False)) for r in reminders]
+
+
+def grouped(rows: Sequence[Any]) -> list[tuple[str, list[Any]]]:
+    """Event rows ordered by partnership, grouped: (partnership id, its rows)."""
+    out: list[tuple[str, list[Any]]] = []
+    for row in rows:
+        if not out or out[-1][0] != row["partnership_id"]:
+            out.append((row["partnership_id"], []))
+        out[-1][1].append(row)
+    return out

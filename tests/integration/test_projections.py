@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import threading
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -128,10 +129,10 @@ class FailingProjection(Projection):
         super().__init__(app, db)
         self.fail_on = fail_on
 
-    def refold(self, tx: Tx, pid: str) -> None:
-        if pid == self.fail_on:
-            raise RuntimeError(f"simulated crash while refolding {pid}")
-        super().refold(tx, pid)
+    def refold_many(self, tx: Tx, groups: Sequence[tuple[str, Sequence[Any]]]) -> None:
+        if any(pid == self.fail_on for pid, _ in groups):
+            raise RuntimeError(f"simulated crash while refolding {self.fail_on}")
+        super().refold_many(tx, groups)
 
 
 @pytest.fixture(autouse=True)
@@ -176,7 +177,7 @@ def test_crash_mid_batch_rolls_back_rows_and_position_together(services: Any, da
     assert n == 20
 
     failing = FailingProjection(services.tracker, services.db, fail_on=str(ids[2]))
-    # batch 1 = events 1-6 (P0, half of P1) commits; batch 2 = 7-12 refolds P1 then fails on P2
+    # batch 1 = events 1-6 (P0, half of P1) commits; batch 2 = 7-12 (the rest of P1, P2) fails refolding P2
     with pytest.raises(RuntimeError, match="simulated crash"):
         failing.catch_up(batch=6)
 
