@@ -122,9 +122,8 @@ def analyze(projection: Projection) -> None:
     db = projection.db
     if db.dialect != "postgres":
         return
-    with (
-        db.datastore.get_connection() as conn
-    ):  # the library's connections autocommit: VACUUM cannot run in a transaction
+    # the library's connections autocommit: VACUUM cannot run inside a transaction
+    with db.datastore.get_connection() as conn:
         for table in VIEW_TABLES:
             conn.execute(f"VACUUM ANALYZE {db.table(table)}")
 
