@@ -91,6 +91,8 @@ DDL = (
         ineffective_by BIGINT,
         business_first TEXT,
         PRIMARY KEY (partnership_id, version))""",
+    # a partnership's events in business order: the tail after a checkpoint, for an answer as of a day
+    "CREATE INDEX IF NOT EXISTS view_events_business ON {view_events} (partnership_id, business_first, version)",
     """CREATE TABLE IF NOT EXISTS {view_partnerships} (
         id TEXT PRIMARY KEY,
         sort_name TEXT NOT NULL,
@@ -138,7 +140,7 @@ DDL = (
 
 
 #: The read models' layout; when it changes, :meth:`Projection.ensure_layout` rebuilds them.
-LAYOUT_VERSION = "7"
+LAYOUT_VERSION = "8"
 META_DDL = "CREATE TABLE IF NOT EXISTS {view_meta} (name TEXT PRIMARY KEY, value TEXT NOT NULL)"
 
 

@@ -333,13 +333,15 @@ def document_on(db: Db, partnership_id: str, day: date) -> dict[str, Any] | None
         after = (checkpoint["first"], checkpoint["version"]) if checkpoint else ("", 0)
         tail = tx.execute(
             f"SELECT version, type, occurred_on, recorded_at, recorded_by, data FROM {t('view_events')}"
-            " WHERE partnership_id = ? AND retracted_by IS NULL AND type NOT IN (?, ?) AND business_first <= ?"
-            " AND (business_first > ? OR (business_first = ? AND version > ?)) ORDER BY business_first, version",
-            (partnership_id, rules.REGISTERED, rules.RETRACTED, iso, after[0], after[0], after[1]),
+            " WHERE partnership_id = ? AND retracted_by IS NULL AND type NOT IN (?, ?)"
+            # bounded on both sides (the index view_events_business): the checkpoint's day to ``day``
+            " AND business_first >= ? AND business_first <= ? AND (business_first > ? OR version > ?)"
+            " ORDER BY business_first, version",
+            (partnership_id, rules.REGISTERED, rules.RETRACTED, after[0], iso, after[0], after[1]),
         ).fetchall()
         registered = tx.execute(
             f"SELECT version, type, occurred_on, recorded_at, recorded_by, data FROM {t('view_events')}"
-            " WHERE partnership_id = ? AND type = ?",
+            " WHERE partnership_id = ? AND type = ? ORDER BY version LIMIT 1",  # the first: stops there
             (partnership_id, rules.REGISTERED),
         ).fetchone()
         version = tx.scalar(
