@@ -26,7 +26,7 @@ from eventsourcing.utils import get_topic
 
 from domain.partnership import ENVELOPE_FIELDS, EVENT_CLASSES
 from projections.log import entry_of
-from projections.projection import PROJECTION_LOCK, REFOLD_COLUMNS, VIEW_TABLES, Projection, grouped
+from projections.projection import PROJECTION_LOCK, VIEW_TABLES, Projection
 
 #: stored events per page of the append pass
 PAGE = 1000
@@ -145,13 +145,7 @@ def fold_all(projection: Projection) -> int:
             ]
             if not pids:
                 return folded
-            marks = ", ".join("?" for _ in pids)
-            rows = tx.execute(
-                f"SELECT partnership_id, {REFOLD_COLUMNS} FROM {t('view_events')}"
-                f" WHERE partnership_id IN ({marks}) ORDER BY partnership_id, version",
-                pids,
-            ).fetchall()
-            projection.refold_many(tx, grouped(rows))
+            projection.refold_pids(tx, pids, chunk=FOLD_CHUNK)
             folded += len(pids)
             after = pids[-1]
 
