@@ -19,10 +19,12 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
+import psycopg
 from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError, StoredEvent, Tracking
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 from eventsourcing.utils import retry
+from psycopg.sql import SQL, Identifier, Literal
 
 from infrastructure.group_commit import GroupCommit, Write
 from infrastructure.store import Tx
@@ -93,9 +95,6 @@ class InlinePostgresRecorder(PostgresApplicationRecorder):
         return self.group.submit(stored_events, kwargs)
 
     def _write_group(self, group: list[Write]) -> None:
-        import psycopg
-        from psycopg.sql import SQL, Identifier, Literal
-
         alone = len(group) == 1
         projection = self.projection
         with self.datastore.transaction(commit=True) as curs:

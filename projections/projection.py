@@ -27,7 +27,6 @@ from projections import folds
 from projections.documents import document_of_state, fact_of, registered_of, reminder_documents
 from projections.log import GENESIS_HASH, canonical, chain_hash, entry_of
 
-#: Advisory lock key serializing projection writers on PostgreSQL.
 #: the list row's columns besides its id, in the order :func:`_row_values` gives them
 ROW_NAMES = (
     "sort_name",
@@ -44,6 +43,7 @@ ROW_NAMES = (
     "fold",
 )
 ROW_COLUMNS = ", ".join(ROW_NAMES)
+#: Advisory lock key serializing projection writers on PostgreSQL.
 PROJECTION_LOCK = 727_002
 BATCH = 500
 
@@ -294,25 +294,19 @@ class Projection:
             kept, doc, markers, reminders_changed, effect = step
             effects.append((json.dumps(effect), pid, entry["version"]))
             if kept.count % folds.CHECKPOINT_EVERY == 0:
-                self._write_checkpoints(tx, pid, [kept], all_of_them=False)
+                self._add_checkpoints(tx, pid, [kept])
             for reminder in reminders_changed:
                 reminders[reminder["id"]] = changed[reminder["id"]] = reminder
         tx.executemany(f"UPDATE {t('view_events')} SET effect = ? WHERE partnership_id = ? AND version = ?", effects)
         self._update_row(tx, pid, doc, markers, kept, row)
         if doc["areas"] != areas:
             self._write_areas(tx, pid, doc["areas"])
-        self._write_reminders(tx, pid, list(changed.values()), all_of_them=False)
+        self._replace_reminders(tx, pid, list(changed.values()))
         return True
 
-    def refold(self, tx: Tx, pid: str, rows: Sequence[Any] | None = None) -> None:
-        """Recompute one partnership's list row, areas, reminders, checkpoints and effects from its event rows
-        (``rows``: all of them, by version, when the caller has read them already)."""
-        if rows is None:
-            events = self.db.table("view_events")
-            rows = tx.execute(
-                f"SELECT {REFOLD_COLUMNS} FROM {events} WHERE partnership_id = ? ORDER BY version", (pid,)
-            ).fetchall()
-        self.refold_many(tx, [(pid, rows)])
+    def refold(self, tx: Tx, pid: str) -> None:
+        """Recompute one partnership's list row, areas, reminders, checkpoints and effects from its event rows."""
+        self.refold_pids(tx, [pid])
 
     def refold_pids(self, tx: Tx, pids: Sequence[str], chunk: int = 500) -> None:
         """:meth:`refold` of each partnership of ``pids``, their event rows read and their views written a chunk
@@ -387,11 +381,8 @@ class Projection:
                 (*changed.values(), pid),
             )
 
-    def _write_checkpoints(self, tx: Tx, pid: str, kept: Sequence[folds.Kept], *, all_of_them: bool) -> None:
-        t = self.db.table
-        if all_of_them:
-            tx.execute(f"DELETE FROM {t('view_checkpoints')} WHERE partnership_id = ?", (pid,))
-        tx.executemany(CHECKPOINT_INSERT.format(table=t("view_checkpoints")), _checkpoint_rows(pid, kept))
+    def _add_checkpoints(self, tx: Tx, pid: str, kept: Sequence[folds.Kept]) -> None:
+        tx.executemany(CHECKPOINT_INSERT.format(table=self.db.table("view_checkpoints")), _checkpoint_rows(pid, kept))
 
     def _write_areas(self, tx: Tx, pid: str, areas: Sequence[str]) -> None:
         t = self.db.table
@@ -401,13 +392,10 @@ class Projection:
             [(area, pid) for area in areas],
         )
 
-    def _write_reminders(self, tx: Tx, pid: str, reminders: Sequence[dict[str, Any]], *, all_of_them: bool) -> None:
-        """Write the reminders (``all_of_them``: these are the partnership's reminders, any other goes)."""
+    def _replace_reminders(self, tx: Tx, pid: str, reminders: Sequence[dict[str, Any]]) -> None:
+        """Write these reminders of the partnership over their earlier versions (the others stay)."""
         t = self.db.table
-        if all_of_them:
-            tx.execute(f"DELETE FROM {t('view_reminders')} WHERE partnership_id = ?", (pid,))
-        else:
-            tx.executemany(f"DELETE FROM {t('view_reminders')} WHERE id = ?", [(r["id"],) for r in reminders])
+        tx.executemany(f"DELETE FROM {t('view_reminders')} WHERE id = ?", [(r["id"],) for r in reminders])
         tx.executemany(REMINDER_INSERT.format(table=t("view_reminders")), _reminder_rows(pid, reminders))
 
     def ensure_layout(self) -> bool:
